@@ -1,16 +1,38 @@
 /* edit.h - the sed-style edit engine: pure, buffer in -> buffer out.
  *
- *   subst   "s/ERE/replacement/[g]" applied to every line (sed semantics:
- *           & and \1..\9 in the replacement; any delimiter after 's').
- *   line    ensure a line is present: if `match` (ERE) matches lines, the last
- *           matching line is replaced by `line`; else if the exact line is
- *           already present anywhere, nothing changes; else it is inserted
- *           after the last line matching `after` (ERE) if there is one, else
- *           appended.  A line containing a newline is refused.
- *   absent  remove every line matching an ERE.
+ * Every edit works line by line: a line is the text up to, and excluding,
+ * a '\n' (a '\r' is part of the line: no CRLF handling); the last line may
+ * lack its '\n'.  Regexes are POSIX EREs (REG_EXTENDED) matched against
+ * one line at a time, so ^ and $ anchor to the line and no match spans two
+ * lines.  Lines may contain NUL bytes where the C library has REG_STARTEND
+ * (glibc); elsewhere matching a line stops at its first NUL.  An empty
+ * regex is refused everywhere.
  *
- * The output always ends with a newline when a line was added to a file
- * that lacked one.  Nothing here touches a file or prints. */
+ *   subst   "s/ERE/replacement/[g]" applied to every line, as sed does.
+ *           Any delimiter after 's' but backslash and newline; "\<delim>"
+ *           in the ERE or the replacement is that character, literally
+ *           (POSIX; GNU sed -E would read s|a\|b|| as an alternation).  In
+ *           the replacement, & and \0 are the whole match, \1..\9 the
+ *           groups (a group that did not match is empty, naming a group
+ *           the ERE lacks is an error), \n a newline, \t a tab, and any
+ *           other \c is c (so \& and \\ are a literal & and backslash).
+ *           Without g the first match of each line is replaced; with g
+ *           every non-overlapping match, an empty match right after the
+ *           previous match being skipped (s/x*\/-/g: "abc" -> "-a-b-c-").
+ *           The only flag is g.  A last line without '\n' keeps lacking it.
+ *   line    ensure a line is present: if `match` (ERE) matches lines, the last
+ *           matching line is replaced by `line`, in place, keeping its '\n'
+ *           or lack of one (even if `line` is also present elsewhere); else
+ *           if the exact line (byte for byte, not a regex) is already present
+ *           anywhere, nothing changes; else it is inserted after the last
+ *           line matching `after` (ERE) if there is one, else appended.
+ *           Inserted and appended lines end with '\n', and a '\n' is added
+ *           first when the line before them lacked one; an empty file
+ *           becomes "line\n".  A line containing a newline is refused.
+ *   absent  remove every line matching an ERE, with its '\n'.
+ *
+ * Parse errors are LC_EPARSE and name the expression and, for a bad
+ * regex, regerror's words.  Nothing here touches a file or prints. */
 #ifndef LC_EDIT_H
 #define LC_EDIT_H
 
@@ -38,18 +60,28 @@ struct lc_edit {
 
 #define LC_EDIT_INIT { LC_EDIT_SUBST, NULL, NULL, NULL, 0, NULL }
 
-/* Parse "s/ERE/repl/flags" into a compiled subst edit. */
+/* Parse "s/ERE/repl/flags" into a compiled subst edit.  pattern is set
+ * to the ERE as compiled (escaped delimiters resolved), replacement to the
+ * text between the delimiters as written.
+ *
+ * For the three constructors: out must be LC_EDIT_INIT or released; on
+ * error it is left as LC_EDIT_INIT (releasable). */
 int lc_edit_parse_subst(struct lc_edit *out, const char *expr, struct lc_error *err);
-/* Fill and compile a line / absent edit (strings are copied). */
+/* Fill and compile a line / absent edit (strings are copied; match and
+ * after may be NULL, but not ""). */
 int lc_edit_init_line(struct lc_edit *out, const char *line, const char *match,
 		      const char *after, struct lc_error *err);
 int lc_edit_init_absent(struct lc_edit *out, const char *pattern, struct lc_error *err);
 
-/* Apply one edit to in[0..len); the result goes to out (reset first).
- * *changed is set to whether the result differs from the input. */
+/* Apply one edit to in[0..len); on success the result replaces out's
+ * contents (in may point into out) and *changed is set to whether the
+ * result differs from the input, byte for byte.  On error out is left as
+ * it was and *changed is 0.  A compiled edit may be applied from several
+ * threads at once. */
 int lc_edit_apply(struct lc_buf *out, const struct lc_edit *e, const char *in,
 		  size_t len, int *changed, struct lc_error *err);
 
+/* Free everything e holds and leave it as LC_EDIT_INIT; e may be NULL. */
 void lc_edit_release(struct lc_edit *e);
 
 #endif

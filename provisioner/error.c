@@ -29,7 +29,10 @@ int lc_error_prefix(struct lc_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	/* Truncation is acceptable: messages are capped by design. */
+	if (snprintf(err->msg, sizeof(err->msg), "%.*s: %s", (int)sizeof(prefix) / 2,
+		     prefix, old) < 0)
+		err->msg[0] = '\0';
 	return err->code ? err->code : LC_ERR;
 }
 

@@ -2,13 +2,23 @@
  *
  *   {{ name }}            a variable; dotted names walk maps ({{ hosts.postgresql.address }})
  *                         and numeric parts index lists ({{ tags.0 }})
- *   {{ name | join(", ") }}  a list joined with a separator
- *   {{ name | default("x") }} used when name is undefined
- *   {{ "text" }}          a literal (how to write a literal "{{")
+ *   {{ name | join(", ") }}  a list of scalars joined with a separator
+ *   {{ name | default("x") }} used when name is undefined at any part
+ *   {{ name | yaml }}     the value as a YAML flow value ("a", ["a"], {"k": "v"})
+ *   {{ name | upper }}, {{ name | lower }}   ASCII case of a scalar
+ *   {{ "text" }}          a literal (how to write a literal "{{"); escapes
+ *                         \" \\ \n \t \r; no newline inside
+ *
+ * Text outside tags is copied byte for byte; a tag ends at the first "}}"
+ * outside a string literal.  Filters apply left to right; an undefined value
+ * passes through other filters until a default() catches it.
  *
  * A scalar renders as its text; a list renders as a YAML flow list with
- * double-quoted items (["a", "b"]); a mapping is an error.  An undefined
- * variable is an error naming "template:line".  Nothing here prints. */
+ * double-quoted, escaped items (["a", "b"]); a mapping is an error that
+ * names its keys.  An undefined variable is LC_EUNDEF, a bad tag LC_EPARSE;
+ * messages start "template:line" (the line of the "{{") and name variables
+ * and filters, never values, since values may be secret.  Nothing here
+ * prints. */
 #ifndef LC_TEMPLATE_H
 #define LC_TEMPLATE_H
 
@@ -21,8 +31,11 @@
 /* Resolve the first part of a dotted name; NULL when undefined. */
 typedef const struct lc_node *(*lc_template_lookup_fn)(void *data, const char *name);
 
-/* Render src (name is used in errors).  *used_secret (may be NULL) is set
- * when a node marked secret was rendered into the output. */
+/* Append the rendering of src (len bytes, may hold NULs) to out; name is
+ * used in errors.  lookup may return NULL for undefined names.
+ * *used_secret (may be NULL) is set to 1 when a node marked secret - or
+ * anything inside or below a secret list or mapping - was rendered into the
+ * output, else to 0.  On error out is left as it was and *used_secret is 0. */
 int lc_template_render(struct lc_buf *out, const char *name, const char *src,
 		       size_t len, lc_template_lookup_fn lookup, void *data,
 		       int *used_secret, struct lc_error *err);

@@ -57,7 +57,14 @@ struct lc_doc {
 #define LC_DOC_INIT { NULL, NULL }
 
 /* Load one YAML document.  limits may be NULL for the defaults.  Errors read
- * "FILE:LINE:COL: what was wrong (what was expected)". */
+ * "FILE:LINE:COL: what was wrong (what was expected)".
+ * On success out->file is a copy of path/name that every node's file points
+ * at; out->root is NULL for an empty document (no content, comments only, or
+ * a lone "---").  On failure *out stays empty.  Refused with LC_EPARSE: more
+ * than one document, anchors (&a), aliases (*a), tags (!!str), keys that are
+ * not strings (collections, empty plain keys, keys containing NUL), duplicate
+ * keys, and input beyond limits; input must be UTF-8.  lc_yaml_load_file
+ * fails with LC_EIO when the file cannot be read. */
 int lc_yaml_load_file(struct lc_doc *out, const char *path,
 		      const struct lc_yaml_limits *limits, struct lc_error *err);
 int lc_yaml_load_buf(struct lc_doc *out, const char *name, const char *data,

@@ -1,0 +1,109 @@
+/* cmd_up.c - `labctl up [TARGET...]`: create the local hosts that are not
+ * running (provider local), then converge. */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "inventory.h"
+#include "provider_local.h"
+#include "report.h"
+
+static int start_local(struct lc_cmd_ctx *ctx)
+{
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_inventory inv;
+	struct lc_local_host *hosts = NULL;
+	struct lc_local_result *res = NULL;
+	struct lc_report rep;
+	unsigned char *mask = NULL;
+	size_t i, n = 0;
+	int status = LC_EXIT_OK;
+
+	if (lc_inventory_load(&inv, ctx->inventory, &err)) {
+		fprintf(ctx->err, "labctl: %s\n", err.msg);
+		return LC_EXIT_USAGE;
+	}
+	if (strcmp(inv.provider, "local")) {
+		lc_inventory_release(&inv);
+		return LC_EXIT_OK;  /* real hosts exist already */
+	}
+	lc_report_init(&rep, ctx->out, ctx->json, ctx->verbose, NULL);
+	mask = lc_xcalloc(inv.n_hosts + 1, 1);
+	if (lc_inventory_select(mask, &inv, ctx->args, ctx->n_args, &err)) {
+		fprintf(ctx->err, "labctl: %s\n", err.msg);
+		status = LC_EXIT_USAGE;
+		goto out;
+	}
+	if (lc_local_check(&err) || lc_local_ensure_keys(inv.state_dir, &err)) {
+		fprintf(ctx->err, "labctl: %s\n", err.msg);
+		status = LC_EXIT_USAGE;
+		goto out;
+	}
+	hosts = lc_xcalloc(inv.n_hosts + 1, sizeof(*hosts));
+	res = lc_xcalloc(inv.n_hosts + 1, sizeof(*res));
+	for (i = 0; i < inv.n_hosts; i++) {
+		if (!mask[i])
+			continue;
+		hosts[n].name = inv.hosts[i].name;
+		hosts[n].address = inv.hosts[i].address;
+		hosts[n].port = inv.hosts[i].port;
+		n++;
+	}
+	if (lc_local_up(inv.state_dir, hosts, n, res, &err))
+		status = LC_EXIT_FAILED;
+	for (i = 0; i < n; i++) {
+		switch (res[i].state) {
+		case LC_LOCAL_STARTED:
+			lc_report_note(&rep, "host_started", hosts[i].name,
+				       "started (local host on %s:%d)", hosts[i].address,
+				       hosts[i].port);
+			break;
+		case LC_LOCAL_RUNNING:
+			if (ctx->verbose)
+				lc_report_note(&rep, "host_running", hosts[i].name,
+					       "already running");
+			break;
+		case LC_LOCAL_FAILED:
+			fprintf(ctx->err, "labctl: %s: could not start: %s\n", hosts[i].name,
+				res[i].err.msg);
+			break;
+		}
+	}
+	if (status && err.msg[0] && !n)
+		fprintf(ctx->err, "labctl: %s\n", err.msg);
+out:
+	free(hosts);
+	free(res);
+	free(mask);
+	lc_report_release(&rep);
+	lc_inventory_release(&inv);
+	return status;
+}
+
+static int exec_up(struct lc_cmd_ctx *ctx)
+{
+	int status = start_local(ctx);
+
+	if (status == LC_EXIT_USAGE)
+		return status;
+	/* Hosts that failed to start show as unreachable in the converge. */
+	{
+		int st2 = lc_cmd_converge_targets(ctx, 1);
+
+		return st2 ? st2 : status;
+	}
+}
+
+const struct lc_cmd lc_cmd_up = {
+	.name = "up",
+	.usage = "up [TARGET...]",
+	.summary = "create the lab's hosts if needed and converge them",
+	.help =
+		"With 'provider: local' (the default inventory), first starts every selected\n"
+		"local host that is not running - a private copy of this machine with its\n"
+		"own sshd on a 127.0.10.x address - and reuses those that are. Then\n"
+		"converges the selected hosts (all of them when no TARGET is given).\n"
+		"Needs root and openssh-server for the local hosts.\n",
+	.exec = exec_up,
+};

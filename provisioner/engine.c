@@ -1,0 +1,216 @@
+/* engine.c - converge hosts in parallel. */
+#include "engine.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "script.h"
+
+struct pool {
+	struct lc_host_run *runs;
+	size_t n, next;
+	const struct lc_inventory *inv;
+	const struct lc_engine_opts *opts;
+	pthread_mutex_t lock;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nonce_hex(char out[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[8];
+	size_t i;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		memset(b, 0x5a, sizeof(b));  /* uniqueness only; not a secret */
+	for (i = 0; i < 8; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[16] = '\0';
+}
+
+/* Facts, decisions, uploads, apply: everything after connecting. */
+static int converge(struct lc_host_run *run, struct lc_transport *t, int apply,
+		    struct lc_error *err)
+{
+	struct lc_host_plan *p = &run->plan;
+	struct lc_buf script = LC_BUF_INIT, out = LC_BUF_INIT;
+	char nonce[17];
+	size_t i;
+	int rc, status, any = 0, stop = 0;
+
+	lc_script_facts(&script, p);
+	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
+		goto out;
+	if (status) {
+		rc = lc_error_set(err, LC_EREMOTE, "reading facts failed (exit %d): %.200s",
+				  status, out.buf);
+		goto out;
+	}
+	if ((rc = lc_script_parse_facts(p, out.buf, out.len, err)))
+		goto out;
+	nonce_hex(nonce);
+	for (i = 0; i < p->n_res; i++) {
+		struct lc_res *r = &p->res[i];
+		struct lc_error rerr = LC_ERROR_INIT;
+
+		if (stop) {
+			r->status = LC_RES_SKIPPED;
+			continue;
+		}
+		if (!r->fact.known) {
+			rc = lc_error_set(err, LC_EREMOTE, "the host did not report facts for %s",
+					  r->path);
+			goto out;
+		}
+		if (lc_res_decide(r, p->host->name, &rerr)) {
+			r->status = LC_RES_FAILED;
+			r->msg = lc_xstrdup(rerr.msg);
+			stop = 1;  /* like a failed op: later ops do not run */
+			continue;
+		}
+		if (r->status == LC_RES_CHANGED)
+			any = 1;
+		if (r->status == LC_RES_CHANGED && r->need_content)
+			r->tmp_path = lc_script_tmp_path(r->path, nonce);
+	}
+	if (!apply || !any)
+		goto out;
+	for (i = 0; i < p->n_res; i++) {
+		struct lc_res *r = &p->res[i];
+
+		if (r->status != LC_RES_CHANGED || !r->need_content)
+			continue;
+		if ((rc = t->ops->put(t, r->tmp_path, r->data, r->len, 0600, err))) {
+			lc_error_prefix(err, "pushing %s", r->path);
+			r->status = LC_RES_FAILED;
+			r->msg = lc_xstrdup(err->msg);
+			/* later ops must not run; earlier ones still apply below */
+			for (i++; i < p->n_res; i++)
+				if (p->res[i].status == LC_RES_CHANGED)
+					p->res[i].status = LC_RES_SKIPPED;
+			rc = 0;
+			break;
+		}
+	}
+	lc_buf_reset(&script);
+	lc_script_apply(&script, p);
+	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
+		goto out;
+	lc_script_parse_apply(p, out.buf, out.len, err);
+out:
+	lc_buf_release(&script);
+	lc_buf_release(&out);
+	return rc;
+}
+
+static void run_host(struct pool *pool, struct lc_host_run *run)
+{
+	const struct lc_host *h = run->plan.host;
+	const struct lc_inventory *inv = pool->inv;
+	struct lc_ssh_opts o;
+	struct lc_transport *t = NULL;
+	double t0 = now();
+	size_t i;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.name = h->name;
+	o.address = h->address;
+	o.port = h->port;
+	o.user = h->user;
+	o.identity_file = inv->identity_file;
+	o.known_hosts = inv->known_hosts;
+	o.accept_new_hostkeys = pool->opts->accept_new_hostkeys;
+	o.connect_timeout_ms = inv->connect_timeout_ms;
+	o.command_timeout_ms = inv->command_timeout_ms;
+	rc = lc_transport_ssh_open(&t, &o, &run->err);
+	if (rc) {
+		run->status = LC_HOST_UNREACHABLE;
+	} else {
+		rc = converge(run, t, pool->opts->apply, &run->err);
+		run->stats = t->stats;
+		t->ops->close(t);
+		run->status = rc ? LC_HOST_FAILED : LC_HOST_DONE;
+		if (rc)
+			lc_error_prefix(&run->err, "%s", h->name);
+	}
+	for (i = 0; i < run->plan.n_res; i++) {
+		switch (run->plan.res[i].status) {
+		case LC_RES_OK: run->ok++; break;
+		case LC_RES_CHANGED: run->changed++; break;
+		case LC_RES_FAILED: run->failed++; break;
+		default: break;
+		}
+	}
+	run->seconds = now() - t0;
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pool = arg;
+
+	for (;;) {
+		struct lc_host_run *run;
+
+		pthread_mutex_lock(&pool->lock);
+		while (pool->next < pool->n && !pool->runs[pool->next].plan.host)
+			pool->next++;
+		if (pool->next >= pool->n) {
+			pthread_mutex_unlock(&pool->lock);
+			return NULL;
+		}
+		run = &pool->runs[pool->next++];
+		pthread_mutex_unlock(&pool->lock);
+		run_host(pool, run);
+		pthread_mutex_lock(&pool->lock);
+		if (pool->opts->on_host_done)
+			pool->opts->on_host_done(pool->opts->data, run);
+		pthread_mutex_unlock(&pool->lock);
+	}
+}
+
+int lc_engine_run(struct lc_host_run *runs, size_t n, const struct lc_inventory *inv,
+		  const struct lc_engine_opts *opts)
+{
+	struct pool pool;
+	pthread_t *threads;
+	size_t i, nt = opts->jobs > 0 ? (size_t)opts->jobs : 1, started = 0;
+	int rc = 0;
+
+	if (nt > n)
+		nt = n ? n : 1;
+	memset(&pool, 0, sizeof(pool));
+	pool.runs = runs;
+	pool.n = n;
+	pool.inv = inv;
+	pool.opts = opts;
+	pthread_mutex_init(&pool.lock, NULL);
+	threads = lc_xcalloc(nt, sizeof(*threads));
+	for (i = 0; i < nt; i++)
+		if (pthread_create(&threads[i], NULL, worker, &pool) == 0)
+			started++;
+		else
+			break;
+	if (!started)
+		worker(&pool);  /* no threads available: run here */
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	pthread_mutex_destroy(&pool.lock);
+	for (i = 0; i < n; i++)
+		if (runs[i].plan.host && (runs[i].status != LC_HOST_DONE || runs[i].failed))
+			rc = LC_ERR;
+	return rc;
+}

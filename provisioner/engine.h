@@ -1,0 +1,45 @@
+/* engine.h - converge hosts: one thread per host (bounded by jobs), one SSH
+ * connection per host, one facts batch, SFTP for content, one apply batch.
+ * A no-op converge is one connection, one exec channel, one round trip. */
+#ifndef LC_ENGINE_H
+#define LC_ENGINE_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "inventory.h"
+#include "plan.h"
+#include "transport.h"
+
+enum lc_host_status {
+	LC_HOST_PENDING,
+	LC_HOST_DONE,          /* reached; see counts */
+	LC_HOST_UNREACHABLE,   /* could not connect / authenticate / trust */
+	LC_HOST_FAILED,        /* reached, but the run broke down (not an op) */
+};
+
+struct lc_host_run {
+	struct lc_host_plan plan;
+	enum lc_host_status status;
+	struct lc_error err;          /* for UNREACHABLE / FAILED */
+	unsigned ok, changed, failed;
+	struct lc_transport_stats stats;
+	double seconds;
+};
+
+struct lc_engine_opts {
+	int jobs;
+	int apply;                    /* 0: read facts and decide only */
+	int accept_new_hostkeys;
+	/* Called under the engine's lock, once per host when it finishes, so
+	 * output of different hosts never interleaves. */
+	void (*on_host_done)(void *data, const struct lc_host_run *run);
+	void *data;
+};
+
+/* Run every host whose runs[i].plan.host is set.  Returns 0 when all hosts
+ * are DONE with no failed op, else LC_ERR. */
+int lc_engine_run(struct lc_host_run *runs, size_t n, const struct lc_inventory *inv,
+		  const struct lc_engine_opts *opts);
+
+#endif

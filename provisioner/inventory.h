@@ -1,0 +1,64 @@
+/* inventory.h - the lab: hosts, their roles, tags and variables.
+ *
+ * Variable precedence, lowest first: lab `vars` < role `defaults` < host
+ * `vars`.  `tags` are not variables you set: the template variable `tags` is
+ * the lab's tags followed by the host's.  Reserved names (host, hosts,
+ * inventory_hostname, roles, tags) cannot be set as variables.  A variable
+ * written as { from_env: NAME } takes the value of the environment variable
+ * NAME when labctl runs and is secret. */
+#ifndef LC_INVENTORY_H
+#define LC_INVENTORY_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "yamlx.h"
+
+struct lc_host {
+	char *name;
+	char *address;
+	int port;
+	char *user;
+	char **roles;            /* as listed; `base` is implicit and not here */
+	size_t n_roles;
+	struct lc_node *vars;    /* map, owned */
+	struct lc_node *tags;    /* list: lab tags then host tags, owned */
+	const struct lc_node *where;  /* the host's node, for messages */
+	char *service_manager;   /* "daemon", "systemd" or NULL (detect) */
+};
+
+struct lc_inventory {
+	struct lc_doc doc;
+	char *path;              /* as given */
+	char *dir;               /* directory holding the inventory file */
+	char *roles_dir;         /* absolute or relative to cwd */
+	char *state_dir;
+	char *provider;          /* "local" or "ssh" */
+	char *identity_file;     /* NULL: ssh-agent (provider ssh) */
+	char *known_hosts;
+	int connect_timeout_ms;
+	int command_timeout_ms;
+	struct lc_node *vars;    /* lab vars (map, owned) */
+	struct lc_host *hosts;
+	size_t n_hosts;
+};
+
+#define LC_INVENTORY_DEFAULT_PATH "inventory/lab.yaml"
+
+int lc_inventory_load(struct lc_inventory *out, const char *path, struct lc_error *err);
+void lc_inventory_release(struct lc_inventory *inv);
+
+const struct lc_host *lc_inventory_host(const struct lc_inventory *inv, const char *name);
+int lc_host_has_role(const struct lc_host *h, const char *role);
+
+/* Resolve TARGETs (host names or role names) to a selection mask of
+ * inv->n_hosts entries.  No targets selects every host.  An unknown target
+ * is an error naming it. */
+int lc_inventory_select(unsigned char *mask, const struct lc_inventory *inv,
+			char *const *targets, size_t n_targets, struct lc_error *err);
+
+/* Turn a { from_env: NAME, secret: bool, default: x } value into a scalar,
+ * recursively for maps and lists; other values are copied. */
+int lc_vars_resolve(struct lc_node **out, const struct lc_node *v, struct lc_error *err);
+
+#endif

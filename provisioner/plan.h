@@ -1,0 +1,103 @@
+/* plan.h - the desired state of one host: an ordered list of resources
+ * computed locally from the inventory and the roles, before any host is
+ * touched.  A file written by `file`/`template` and edited by `edit` ops is
+ * one resource whose final content is computed here, so they never fight.
+ * An edit of a file that no op writes is applied to the host's content once
+ * the facts are read (lc_res_finish). */
+#ifndef LC_PLAN_H
+#define LC_PLAN_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "edit.h"
+#include "error.h"
+#include "inventory.h"
+#include "role.h"
+#include "sha.h"
+
+enum lc_res_kind { LC_RES_DIR, LC_RES_FILE, LC_RES_COMMAND };
+
+enum lc_res_status {
+	LC_RES_PENDING,   /* not yet decided */
+	LC_RES_OK,        /* already as desired */
+	LC_RES_CHANGED,
+	LC_RES_FAILED,
+	LC_RES_SKIPPED,   /* not run: an earlier op failed on this host */
+};
+
+struct lc_fact {
+	int known;          /* the facts batch reported this resource */
+	int exists;
+	int mode;
+	char *owner, *group;
+	char sha[LC_SHA256_HEX];
+	struct lc_buf content;   /* remote content, when edits need it */
+	int guard_run;      /* command: 1 when its guard says it must run */
+};
+
+struct lc_res {
+	enum lc_res_kind kind;
+	const struct lc_op *op;     /* the op that declared it */
+	enum lc_op_kind label;      /* what to call it in output */
+	char *path;                 /* dir / file path; command: its run text */
+	int mode;                   /* -1: unmanaged */
+	char *owner, *group;        /* NULL: unmanaged */
+	/* file */
+	int has_content;            /* content known locally: data, len */
+	const char *data;           /* own.buf, or a shared blob (file ops) */
+	size_t len;
+	struct lc_buf own;
+	char sha[LC_SHA256_HEX];
+	struct lc_edit *edits;      /* to apply to the host's content */
+	size_t n_edits;
+	int create;
+	int secret;                 /* content holds a secret */
+	/* command */
+	const char *run, *unless, *chdir;
+	char *creates;
+	char **env;                 /* "K=V" strings */
+	size_t n_env;
+	/* filled in by the engine */
+	struct lc_fact fact;
+	int need_content, need_meta;   /* push content / fix mode or owner */
+	char *tmp_path;
+	enum lc_res_status status;
+	char *msg;                  /* failure message or command output tail */
+};
+
+/* Local files read once and shared by every host's plan (mapped, not
+ * copied: an 8 MiB binary costs 8 MiB once, whatever the host count). */
+struct lc_blob {
+	char *path;
+	const char *data;
+	size_t len;
+	int mode;
+	char sha[LC_SHA256_HEX];
+};
+
+struct lc_blobs {
+	struct lc_blob *items;
+	size_t n, alloc;
+};
+
+#define LC_BLOBS_INIT { NULL, 0, 0 }
+void lc_blobs_release(struct lc_blobs *b);
+
+struct lc_host_plan {
+	const struct lc_host *host;
+	struct lc_res *res;
+	size_t n_res;
+};
+
+/* Compute a host's desired state.  Errors name role file:line:col. */
+int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
+		 const struct lc_roles *roles, struct lc_blobs *blobs,
+		 const struct lc_host *host, struct lc_error *err);
+void lc_host_plan_release(struct lc_host_plan *p);
+
+/* Once facts are known: apply remote edits, decide what must change.
+ * Returns 0, or an error for this resource (it is then marked failed). */
+int lc_res_decide(struct lc_res *r, const char *host, struct lc_error *err);
+
+#endif

@@ -1,0 +1,378 @@
+/* script.c - facts and apply batches for the host shell. */
+#include "script.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+static void q(struct lc_buf *b, const char *s)
+{
+	lc_buf_add_shquote(b, s);
+}
+
+void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
+{
+	size_t i, j;
+
+	lc_buf_adds(out,
+		"umask 022\n"
+		"lc_f() {\n"
+		"  if [ -f \"$2\" ] && [ ! -L \"$2\" ]; then\n"
+		"    lc_m=$(stat -c '%a %U %G' -- \"$2\") && lc_h=$(sha256sum < \"$2\") || { echo \"$1 E\"; return; }\n"
+		"    echo \"$1 F $lc_m ${lc_h%% *}\"\n"
+		"    if [ \"$3\" = 1 ]; then printf '%s C ' \"$1\"; base64 -w0 < \"$2\"; echo; fi\n"
+		"  elif [ -e \"$2\" ] || [ -L \"$2\" ]; then echo \"$1 X\"\n"
+		"  else echo \"$1 -\"; fi\n"
+		"}\n"
+		"lc_d() {\n"
+		"  if [ -d \"$2\" ] && [ ! -L \"$2\" ]; then echo \"$1 D $(stat -c '%a %U %G' -- \"$2\")\"\n"
+		"  elif [ -e \"$2\" ] || [ -L \"$2\" ]; then echo \"$1 X\"\n"
+		"  else echo \"$1 -\"; fi\n"
+		"}\n");
+	for (i = 0; i < p->n_res; i++) {
+		const struct lc_res *r = &p->res[i];
+
+		switch (r->kind) {
+		case LC_RES_DIR:
+			lc_buf_addf(out, "lc_d %zu ", i);
+			q(out, r->path);
+			lc_buf_addc(out, '\n');
+			break;
+		case LC_RES_FILE:
+			lc_buf_addf(out, "lc_f %zu ", i);
+			q(out, r->path);
+			lc_buf_addf(out, " %d\n", !r->has_content);
+			break;
+		case LC_RES_COMMAND:
+			lc_buf_adds(out, "if ");
+			if (r->creates) {
+				lc_buf_adds(out, "[ ! -e ");
+				q(out, r->creates);
+				lc_buf_adds(out, " ]");
+			}
+			if (r->creates && r->unless)
+				lc_buf_adds(out, " && ");
+			if (r->unless) {
+				lc_buf_adds(out, "! ( ");
+				if (r->chdir) {
+					lc_buf_adds(out, "cd ");
+					q(out, r->chdir);
+					lc_buf_adds(out, " && ");
+				}
+				lc_buf_adds(out, "exec env");
+				for (j = 0; j < r->n_env; j++) {
+					lc_buf_addc(out, ' ');
+					q(out, r->env[j]);
+				}
+				lc_buf_adds(out, " sh -c ");
+				q(out, r->unless);
+				lc_buf_adds(out, " ) </dev/null >/dev/null 2>&1");
+			}
+			lc_buf_addf(out, "; then echo '%zu G 1'; else echo '%zu G 0'; fi\n", i, i);
+			break;
+		}
+	}
+}
+
+/* Split "a b c" into at most max words (in place). */
+static size_t words(char *s, char **w, size_t max)
+{
+	size_t n = 0;
+
+	while (*s && n < max) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		w[n++] = s;
+		while (*s && *s != ' ')
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+	return n;
+}
+
+static int parse_mode(const char *s)
+{
+	char *end;
+	long m = strtol(s, &end, 8);
+
+	return (*end || m < 0 || m > 07777) ? -1 : (int)m;
+}
+
+int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
+			  struct lc_error *err)
+{
+	const char *s = out, *end = out + len;
+	int rc = 0;
+
+	while (s < end && !rc) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		char *line, *w[6], *e, *rest;
+		size_t n, idx, linelen;
+		struct lc_res *r;
+
+		if (!nl)
+			nl = end;
+		linelen = (size_t)(nl - s);
+		line = lc_xstrndup(s, linelen);
+		s = nl + 1;
+		if (!*line) {
+			free(line);
+			continue;
+		}
+		n = words(line, w, 2);
+		rest = (n == 2 && w[1] + strlen(w[1]) < line + linelen) ? w[1] + strlen(w[1]) + 1 : "";
+		idx = strtoul(w[0], &e, 10);
+		if (n < 2 || *e || idx >= p->n_res) {
+			rc = lc_error_set(err, LC_EREMOTE, "unexpected output from the host: '%.80s'",
+					  w[0]);
+			free(line);
+			break;
+		}
+		r = &p->res[idx];
+		r->fact.known = 1;
+		switch (w[1][0]) {
+		case '-':
+			r->fact.exists = 0;
+			break;
+		case 'X':
+			rc = lc_error_set(err, LC_EREMOTE, "%s exists on the host but is not a %s",
+					  r->path, r->kind == LC_RES_DIR ? "directory" : "regular file");
+			break;
+		case 'E':
+			rc = lc_error_set(err, LC_EREMOTE, "%s cannot be read on the host", r->path);
+			break;
+		case 'D':
+		case 'F': {
+			char *v[4];
+			size_t k = words(rest, v, 4);
+
+			if (k < (size_t)(w[1][0] == 'F' ? 4 : 3) || (r->fact.mode = parse_mode(v[0])) < 0) {
+				rc = lc_error_set(err, LC_EREMOTE, "unexpected facts for %s", r->path);
+				break;
+			}
+			r->fact.exists = 1;
+			free(r->fact.owner);
+			free(r->fact.group);
+			r->fact.owner = lc_xstrdup(v[1]);
+			r->fact.group = lc_xstrdup(v[2]);
+			if (w[1][0] == 'F') {
+				if (strlen(v[3]) != 64) {
+					rc = lc_error_set(err, LC_EREMOTE, "bad digest for %s", r->path);
+					break;
+				}
+				memcpy(r->fact.sha, v[3], LC_SHA256_HEX);
+			}
+			break;
+		}
+		case 'C':
+			lc_buf_reset(&r->fact.content);
+			if (lc_base64_decode(&r->fact.content, rest, strlen(rest)))
+				rc = lc_error_set(err, LC_EREMOTE, "bad content for %s", r->path);
+			break;
+		case 'G':
+			r->fact.guard_run = rest[0] == '1';
+			break;
+		default:
+			rc = lc_error_set(err, LC_EREMOTE, "unexpected output from the host: '%.80s'",
+					  w[1]);
+		}
+		free(line);
+	}
+	return rc;
+}
+
+char *lc_script_tmp_path(const char *path, const char *nonce)
+{
+	const char *slash = strrchr(path, '/');
+
+	return lc_xasprintf("%.*s/.labctl.%s.%s", (int)(slash - path), path, slash + 1, nonce);
+}
+
+static void add_owner(struct lc_buf *b, const struct lc_res *r, const char *target)
+{
+	if (!r->owner && !r->group)
+		return;
+	lc_buf_adds(b, r->owner ? " && chown " : " && chgrp ");
+	if (r->owner)
+		q(b, r->owner);
+	if (r->owner && r->group)
+		lc_buf_addc(b, ':');  /* 'u':'g' is one shell word */
+	if (r->group)
+		q(b, r->group);
+	lc_buf_adds(b, " -- ");
+	q(b, target);
+}
+
+void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
+{
+	size_t i, j;
+
+	lc_buf_adds(out,
+		"umask 022\n"
+		"lc_failed=0\n"
+		"lc_run() {\n"
+		"  if [ $lc_failed = 0 ]; then\n"
+		"    lc_out=$(\"lc_op_$1\" 2>&1 </dev/null); lc_rc=$?\n"
+		"    [ $lc_rc = 0 ] || lc_failed=1\n"
+		"    printf '%s R %s ' \"$1\" \"$lc_rc\"; printf '%s' \"$lc_out\" | tail -c 4000 | base64 -w0; echo\n"
+		"  fi\n"
+		"}\n");
+	for (i = 0; i < p->n_res; i++) {
+		const struct lc_res *r = &p->res[i];
+
+		if (r->status != LC_RES_CHANGED)
+			continue;
+		lc_buf_addf(out, "lc_op_%zu() {\n  ", i);
+		switch (r->kind) {
+		case LC_RES_DIR:
+			lc_buf_adds(out, "mkdir -p -- ");
+			q(out, r->path);
+			lc_buf_addf(out, " && chmod %04o -- ", r->mode);
+			q(out, r->path);
+			add_owner(out, r, r->path);
+			break;
+		case LC_RES_FILE:
+			if (r->need_content) {
+				/* never overwrite a file that changed since it was read */
+				if (r->fact.exists) {
+					lc_buf_adds(out, "lc_h=$(sha256sum < ");
+					q(out, r->path);
+					lc_buf_addf(out, ") && [ \"${lc_h%%%% *}\" = %s ] || ", r->fact.sha);
+				} else {
+					lc_buf_adds(out, "[ ! -e ");
+					q(out, r->path);
+					lc_buf_adds(out, " ] || ");
+				}
+				lc_buf_adds(out, "{ echo 'changed on the host since it was read; "
+					    "not overwritten'; rm -f -- ");
+				q(out, r->tmp_path);
+				lc_buf_adds(out, "; return 1; }\n  ");
+				lc_buf_addf(out, "chmod %04o -- ", r->mode);
+				q(out, r->tmp_path);
+				if (r->fact.exists && !r->owner && !r->group) {
+					lc_buf_adds(out, " && chown --reference=");
+					q(out, r->path);
+					lc_buf_adds(out, " -- ");
+					q(out, r->tmp_path);
+				}
+				add_owner(out, r, r->tmp_path);
+				lc_buf_adds(out, " && mv -f -- ");
+				q(out, r->tmp_path);
+				lc_buf_addc(out, ' ');
+				q(out, r->path);
+			} else {
+				lc_buf_addf(out, "chmod %04o -- ", r->mode);
+				q(out, r->path);
+				add_owner(out, r, r->path);
+			}
+			break;
+		case LC_RES_COMMAND:
+			/* re-check the guard: an earlier op of this batch may satisfy it */
+			if (r->creates) {
+				lc_buf_adds(out, "if [ -e ");
+				q(out, r->creates);
+				lc_buf_adds(out, " ]; then echo '" LC_SKIP_MARK "'; return 0; fi\n  ");
+			}
+			if (r->chdir) {
+				lc_buf_adds(out, "cd ");
+				q(out, r->chdir);
+				lc_buf_adds(out, " || return 1\n  ");
+			}
+			if (r->unless) {
+				lc_buf_adds(out, "if ( exec env");
+				for (j = 0; j < r->n_env; j++) {
+					lc_buf_addc(out, ' ');
+					q(out, r->env[j]);
+				}
+				lc_buf_adds(out, " sh -c ");
+				q(out, r->unless);
+				lc_buf_adds(out, " ) </dev/null >/dev/null 2>&1; then echo '"
+					    LC_SKIP_MARK "'; return 0; fi\n  ");
+			}
+			lc_buf_adds(out, "env");
+			for (j = 0; j < r->n_env; j++) {
+				lc_buf_addc(out, ' ');
+				q(out, r->env[j]);
+			}
+			lc_buf_adds(out, " sh -c ");
+			q(out, r->run);
+			break;
+		}
+		lc_buf_addf(out, "\n}\nlc_run %zu\n", i);
+	}
+	/* temp files of ops that did not run (an earlier op failed) */
+	for (i = 0; i < p->n_res; i++) {
+		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content &&
+		    p->res[i].tmp_path) {
+			lc_buf_adds(out, "rm -f -- ");
+			q(out, p->res[i].tmp_path);
+			lc_buf_addc(out, '\n');
+		}
+	}
+	lc_buf_adds(out, "exit $lc_failed\n");
+}
+
+int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,
+			  struct lc_error *err)
+{
+	const char *s = out, *end = out + len;
+	unsigned char *seen = lc_xcalloc(p->n_res + 1, 1);
+	size_t i;
+	int failed = 0;
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		char *line, *w[4], *e;
+		size_t n, idx;
+		struct lc_res *r;
+		long rc;
+
+		if (!nl)
+			nl = end;
+		line = lc_xstrndup(s, (size_t)(nl - s));
+		s = nl + 1;
+		n = words(line, w, 4);
+		idx = n >= 3 ? strtoul(w[0], &e, 10) : p->n_res;
+		if (n < 3 || *e || idx >= p->n_res || strcmp(w[1], "R")) {
+			free(line);
+			continue;
+		}
+		r = &p->res[idx];
+		seen[idx] = 1;
+		rc = strtol(w[2], &e, 10);
+		free(r->msg);
+		r->msg = NULL;
+		if (n == 4) {
+			struct lc_buf o = LC_BUF_INIT;
+
+			if (!lc_base64_decode(&o, w[3], strlen(w[3]))) {
+				while (o.len && o.buf[o.len - 1] == '\n')
+					lc_buf_setlen(&o, o.len - 1);
+				r->msg = lc_buf_detach(&o, NULL);
+			}
+			lc_buf_release(&o);
+		}
+		if (rc) {
+			r->status = LC_RES_FAILED;
+			failed++;
+		} else if (r->msg && !strcmp(r->msg, LC_SKIP_MARK)) {
+			r->status = LC_RES_OK;
+		}
+		free(line);
+	}
+	for (i = 0; i < p->n_res; i++) {
+		if (p->res[i].status == LC_RES_CHANGED && !seen[i])
+			p->res[i].status = LC_RES_SKIPPED;
+		if (p->res[i].status == LC_RES_OK && p->res[i].msg) {
+			free(p->res[i].msg);
+			p->res[i].msg = NULL;
+		}
+	}
+	free(seen);
+	(void)err;
+	return failed;
+}

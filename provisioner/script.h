@@ -1,0 +1,36 @@
+/* script.h - the shell text labctl sends to a host's long-lived `sh`, and
+ * the parsers of what comes back.  Every value from the inventory or a role
+ * is single-quoted (lc_buf_add_shquote): nothing is expanded on the host.
+ *
+ * Facts batch: one line per resource,
+ *   "I -"                       missing
+ *   "I X"                       exists but is of the wrong type
+ *   "I D MODE OWNER GROUP"      directory
+ *   "I F MODE OWNER GROUP SHA"  regular file (then "I C BASE64" when its
+ *                               content is needed for edits)
+ *   "I G 0|1"                   command guard: 1 = must run
+ * Apply batch: "I R RC BASE64-OUTPUT-TAIL" for each op that ran. */
+#ifndef LC_SCRIPT_H
+#define LC_SCRIPT_H
+
+#include "buf.h"
+#include "error.h"
+#include "plan.h"
+
+void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p);
+int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
+			  struct lc_error *err);
+
+/* Temp path next to the target: DIR/.labctl.BASE.NONCE */
+char *lc_script_tmp_path(const char *path, const char *nonce);
+
+/* The apply batch for every resource with status CHANGED, in order. */
+void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p);
+/* Fill status/msg of each changed resource; resources after a failure are
+ * marked skipped.  Returns the number of failed resources. */
+int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,
+			  struct lc_error *err);
+
+#define LC_SKIP_MARK "@@labctl-guard-skip@@"
+
+#endif

@@ -1,0 +1,13 @@
+/* sha.h - SHA-256 digests as lowercase hex (the only OpenSSL user). */
+#ifndef LC_SHA_H
+#define LC_SHA_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define LC_SHA256_HEX 65  /* 64 hex digits and a NUL */
+
+void lc_sha256_hex(char out[LC_SHA256_HEX], const void *data, size_t len);
+
+#endif
