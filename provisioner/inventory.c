@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,11 +157,16 @@ static int load_string(char **out, const struct lc_node *n, const char *what,
 	return 0;
 }
 
+/* p relative to dir, normalized when it exists (for readable messages). */
 static char *path_from(const char *dir, const char *p)
 {
-	if (p[0] == '/')
-		return lc_xstrdup(p);
-	return lc_xasprintf("%s/%s", dir, p);
+	char *joined = p[0] == '/' ? lc_xstrdup(p) : lc_xasprintf("%s/%s", dir, p);
+	char *real = realpath(joined, NULL);
+
+	if (!real)
+		return joined;
+	free(joined);
+	return real;
 }
 
 static int load_ssh(struct lc_inventory *inv, const struct lc_node *n, const char **user,
@@ -249,6 +255,7 @@ static int load_host(struct lc_inventory *inv, struct lc_host *h, const struct l
 					     "expected 'daemon' or 'systemd' for service_manager");
 	}
 	if ((v = lc_node_get(n, "roles"))) {
+		h->roles_node = v;
 		if ((rc = lc_node_expect(v, LC_NODE_SEQ, "'roles'", err)))
 			return rc;
 		h->roles = lc_xcalloc(v->n_items + 1, sizeof(*h->roles));

@@ -24,6 +24,7 @@ struct lc_host {
 	struct lc_node *vars;    /* map, owned */
 	struct lc_node *tags;    /* list: lab tags then host tags, owned */
 	const struct lc_node *where;  /* the host's node, for messages */
+	const struct lc_node *roles_node;  /* its 'roles' list, for messages */
 	char *service_manager;   /* "daemon", "systemd" or NULL (detect) */
 };
 

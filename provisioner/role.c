@@ -321,12 +321,23 @@ const struct lc_role *lc_roles_find(const struct lc_roles *rs, const char *name)
 }
 
 static int add_role(struct lc_roles *rs, const struct lc_inventory *inv, const char *name,
-		    struct lc_error *err)
+		    const struct lc_node *where, struct lc_error *err)
 {
+	struct stat st;
+	char *path;
 	int rc;
 
 	if (lc_roles_find(rs, name))
 		return 0;
+	path = lc_xasprintf("%s/%s/role.yaml", inv->roles_dir, name);
+	rc = stat(path, &st);
+	if (rc && where) {
+		rc = lc_node_error(err, LC_EPARSE, where, "undefined role '%s' (there is no %s)",
+				   name, path);
+		free(path);
+		return rc;
+	}
+	free(path);
 	rs->roles = lc_xrealloc(rs->roles, (rs->n + 1) * sizeof(*rs->roles));
 	if ((rc = lc_role_load(&rs->roles[rs->n], inv->roles_dir, name, err)))
 		return rc;
@@ -344,12 +355,12 @@ int lc_roles_load(struct lc_roles *out, const struct lc_inventory *inv, struct l
 	memset(out, 0, sizeof(*out));
 	base = lc_xasprintf("%s/base/role.yaml", inv->roles_dir);
 	if (stat(base, &st) == 0)
-		rc = add_role(out, inv, "base", err);
+		rc = add_role(out, inv, "base", NULL, err);
 	free(base);
 	for (i = 0; !rc && i < inv->n_hosts; i++)
 		for (j = 0; !rc && j < inv->hosts[i].n_roles; j++)
-			if ((rc = add_role(out, inv, inv->hosts[i].roles[j], err)))
-				lc_error_prefix(err, "host %s", inv->hosts[i].name);
+			rc = add_role(out, inv, inv->hosts[i].roles[j],
+				      inv->hosts[i].roles_node->items[j], err);
 	if (rc)
 		lc_roles_release(out);
 	return rc;
