@@ -27,6 +27,7 @@ static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, const char 
 	size_t i;
 	int fd;
 
+	*out = NULL;
 	for (i = 0; i < bs->n; i++)
 		if (!strcmp(bs->items[i].path, path)) {
 			*out = &bs->items[i];
@@ -225,7 +226,9 @@ static int check_path(const struct lc_op *op, const char *path, struct lc_error 
 		return lc_node_error(err, LC_EPARSE, op->where,
 				     "path '%s' on the host must be absolute", path);
 	if (strstr(path, "/../") || strstr(path, "/./") || strstr(path, "//") ||
-	    (strlen(path) > 1 && path[strlen(path) - 1] == '/'))
+	    (strlen(path) > 1 && path[strlen(path) - 1] == '/') ||
+	    (strlen(path) >= 2 && !strcmp(path + strlen(path) - 2, "/.")) ||
+	    (strlen(path) >= 3 && !strcmp(path + strlen(path) - 3, "/..")))
 		return lc_node_error(err, LC_EPARSE, op->where,
 				     "path '%s' on the host must be normalized (no '..', '.', "
 				     "'//' or trailing '/')", path);
@@ -341,25 +344,25 @@ static int add_tree(struct lc_host_plan *p, struct scope *s, const struct lc_op 
 }
 
 static int compile_edit(struct lc_edit *e, struct scope *s, const struct lc_op *op,
-			const struct lc_edit_spec *spec, struct lc_error *err)
+			const struct lc_edit_spec *spec, int *secret, struct lc_error *err)
 {
 	char *a = NULL, *b = NULL, *c = NULL;
 	struct lc_buf where = LC_BUF_INIT;
-	int rc;
+	int rc, s1 = 0, s2 = 0, s3 = 0;
 
 	switch (spec->kind) {
 	case LC_SPEC_SUBST:
-		if (!(rc = render_field(&a, s, op, "edits", spec->expr, NULL, err)))
+		if (!(rc = render_field(&a, s, op, "edits", spec->expr, &s1, err)))
 			rc = lc_edit_parse_subst(e, a, err);
 		break;
 	case LC_SPEC_ABSENT:
-		if (!(rc = render_field(&a, s, op, "absent", spec->expr, NULL, err)))
+		if (!(rc = render_field(&a, s, op, "absent", spec->expr, &s1, err)))
 			rc = lc_edit_init_absent(e, a, err);
 		break;
 	default:
-		if (!(rc = render_field(&a, s, op, "line", spec->line, NULL, err)) &&
-		    (!spec->match || !(rc = render_field(&b, s, op, "match", spec->match, NULL, err))) &&
-		    (!spec->after || !(rc = render_field(&c, s, op, "after", spec->after, NULL, err))))
+		if (!(rc = render_field(&a, s, op, "line", spec->line, &s1, err)) &&
+		    (!spec->match || !(rc = render_field(&b, s, op, "match", spec->match, &s2, err))) &&
+		    (!spec->after || !(rc = render_field(&c, s, op, "after", spec->after, &s3, err))))
 			rc = lc_edit_init_line(e, a, b, c, err);
 		break;
 	}
@@ -369,6 +372,7 @@ static int compile_edit(struct lc_edit *e, struct scope *s, const struct lc_op *
 			lc_error_prefix(err, "%s", where.buf);
 	}
 	lc_buf_release(&where);
+	*secret |= s1 | s2 | s3;
 	free(a);
 	free(b);
 	free(c);
@@ -424,14 +428,21 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 		rel = strstr(op->src, "/roles/") ? strstr(op->src, "/roles/") + 1 : op->src;
 		rc = lc_template_render(&out, rel, src.buf, src.len, scope_lookup, s, &secret, err);
 		lc_buf_release(&src);
+		if (rc)
+			free(path);
 		if (rc || (rc = file_res(&r, p, op, path, err))) {
 			lc_buf_release(&out);
 			return rc;
 		}
 		r->has_content = 1;
 		r->own = out;
-		r->secret = secret;
-		r->mode = op->mode >= 0 ? op->mode : secret ? 0640 : 0644;
+		r->secret |= secret;
+		if (op->mode >= 0)
+			r->mode = op->mode;
+		else if (r->mode < 0)
+			r->mode = r->secret ? 0640 : 0644;
+		if (!op->owner && !op->group)
+			return 0;
 		return set_owner(r, s, op, err);
 	}
 	case LC_OP_EDIT:
@@ -452,13 +463,21 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 		if ((op->owner || op->group) && (rc = set_owner(r, s, op, err)))
 			return rc;
 		r->edits = lc_xrealloc(r->edits, (r->n_edits + op->n_edits) * sizeof(*r->edits));
+		r->edit_where = lc_xrealloc(r->edit_where,
+					    (r->n_edits + op->n_edits) * sizeof(*r->edit_where));
 		for (i = 0; i < op->n_edits; i++) {
 			struct lc_edit *e = &r->edits[r->n_edits];
 
+			r->edit_where[r->n_edits] = op->edits[i].where;
 			memset(e, 0, sizeof(*e));
-			if ((rc = compile_edit(e, s, op, &op->edits[i], err)))
+			if ((rc = compile_edit(e, s, op, &op->edits[i], &secret, err)))
 				return rc;
 			r->n_edits++;
+		}
+		if (secret && !r->secret) {
+			r->secret = 1;
+			if (r->has_content && r->op->mode < 0 && r->mode == 0644)
+				r->mode = 0640;
 		}
 		return 0;
 	case LC_OP_COMMAND:
@@ -473,10 +492,12 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 			r->env = lc_xcalloc(op->env->n_pairs, sizeof(*r->env));
 			for (i = 0; i < op->env->n_pairs; i++) {
 				char *v;
+				int sv = 0;
 
 				if ((rc = render_field(&v, s, op, "env", op->env->pairs[i].value->str,
-						       &secret, err)))
+						       &sv, err)))
 					return rc;
+				secret |= sv;
 				r->env[r->n_env++] = lc_xasprintf("%s=%s", op->env->pairs[i].key->str, v);
 				free(v);
 			}
@@ -487,33 +508,84 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 	return 0;
 }
 
-/* Apply r's edits to base; the result becomes r's own content. */
-static int apply_edits(struct lc_res *r, const char *base, size_t len, struct lc_error *err)
+/* Run every edit over in; with prove, also check each edit on its own
+ * result (an edit that changes its own output would change the file on
+ * every converge) and the whole list on its result (edits that undo each
+ * other). */
+static int run_edits(struct lc_buf *out, const struct lc_res *r, const char *in, size_t len,
+		     int prove, struct lc_error *err)
 {
-	struct lc_buf cur = LC_BUF_INIT, next = LC_BUF_INIT;
+	struct lc_buf cur = LC_BUF_INIT, next = LC_BUF_INIT, again = LC_BUF_INIT;
 	size_t i;
 	int changed, rc = 0;
 
-	lc_buf_add(&cur, base, len);
+	lc_buf_add(&cur, in, len);
 	for (i = 0; i < r->n_edits; i++) {
 		if ((rc = lc_edit_apply(&next, &r->edits[i], cur.buf, cur.len, &changed, err)))
 			break;
+		if (prove && (rc = lc_edit_apply(&again, &r->edits[i], next.buf, next.len,
+						 &changed, err)))
+			break;
+		if (prove && changed) {
+			struct lc_buf where = LC_BUF_INIT;
+
+			lc_node_where(&where, r->edit_where[i]);
+			rc = lc_error_set(err, LC_EPARSE,
+					  "%s: this edit of %s is not idempotent: applied to its own "
+					  "result it changes the file again, so every converge would "
+					  "report a change (make the replacement no longer match its "
+					  "pattern, or use a line edit)", where.buf, r->path);
+			lc_buf_release(&where);
+			break;
+		}
 		lc_buf_release(&cur);
 		cur = next;
 		lc_buf_init(&next);
 	}
 	lc_buf_release(&next);
-	if (rc) {
-		lc_buf_release(&cur);
-		return rc;
+	lc_buf_release(&again);
+	if (!rc) {
+		*out = cur;
+		return 0;
 	}
+	lc_buf_release(&cur);
+	return rc;
+}
+
+/* Apply r's edits to base; the result becomes r's own content.  Edits are
+ * proven idempotent on this very input before anything is sent. */
+static int apply_edits(struct lc_res *r, const char *base, size_t len, struct lc_error *err)
+{
+	struct lc_buf res = LC_BUF_INIT, twice = LC_BUF_INIT;
+	int rc;
+
+	if ((rc = run_edits(&res, r, base, len, 1, err)))
+		return rc;
+	if ((rc = run_edits(&twice, r, res.buf, res.len, 0, err)))
+		goto fail;
+	if (twice.len != res.len || memcmp(twice.buf, res.buf, res.len)) {
+		struct lc_buf where = LC_BUF_INIT;
+
+		lc_node_where(&where, r->edit_where[0]);
+		rc = lc_error_set(err, LC_EPARSE,
+				  "%s: the edits of %s undo each other: applying them to their own "
+				  "result changes the file again, so every converge would report a "
+				  "change", where.buf, r->path);
+		lc_buf_release(&where);
+		goto fail;
+	}
+	lc_buf_release(&twice);
 	lc_buf_release(&r->own);
-	r->own = cur;
+	r->own = res;
 	r->data = r->own.buf;
 	r->len = r->own.len;
 	r->has_content = 1;
 	lc_sha256_hex(r->sha, r->data, r->len);
 	return 0;
+fail:
+	lc_buf_release(&res);
+	lc_buf_release(&twice);
+	return rc;
 }
 
 int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
@@ -593,7 +665,12 @@ int lc_res_decide(struct lc_res *r, const char *host, struct lc_error *err)
 			if ((rc = apply_edits(r, f->content.buf, f->content.len, err)))
 				return rc;
 		}
-		mode = r->mode >= 0 ? r->mode : f->exists ? f->mode : 0644;
+		if (r->mode >= 0)
+			mode = r->mode;
+		else if (r->secret)  /* a secret makes the file 0640 or stricter */
+			mode = f->exists ? (f->mode & 0640) : 0640;
+		else
+			mode = f->exists ? f->mode : 0644;
 		r->mode = mode;
 		r->need_content = !f->exists || strcmp(r->sha, f->sha);
 		r->need_meta = !r->need_content &&
@@ -623,6 +700,7 @@ void lc_host_plan_release(struct lc_host_plan *p)
 		for (j = 0; j < r->n_edits; j++)
 			lc_edit_release(&r->edits[j]);
 		free(r->edits);
+		free(r->edit_where);
 		free(r->creates);
 		for (j = 0; j < r->n_env; j++)
 			free(r->env[j]);

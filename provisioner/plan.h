@@ -50,6 +50,7 @@ struct lc_res {
 	struct lc_buf own;
 	char sha[LC_SHA256_HEX];
 	struct lc_edit *edits;      /* to apply to the host's content */
+	const struct lc_node **edit_where;  /* each edit in role.yaml */
 	size_t n_edits;
 	int create;
 	int secret;                 /* content holds a secret */

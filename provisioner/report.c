@@ -56,20 +56,22 @@ char *lc_report_mask(const struct lc_report *r, const char *s)
 	struct lc_buf b = LC_BUF_INIT;
 	size_t i;
 
-	lc_buf_adds(&b, s ? s : "");
-	for (i = 0; i < r->n_secrets; i++) {
-		const char *sec = r->secrets[i];
-		size_t sl = strlen(sec);
-		char *hit;
+	const char *p = s ? s : "";
 
-		while ((hit = strstr(b.buf, sec))) {
-			struct lc_buf nb = LC_BUF_INIT;
+	while (*p) {
+		size_t best = 0;
 
-			lc_buf_add(&nb, b.buf, (size_t)(hit - b.buf));
-			lc_buf_adds(&nb, "********");
-			lc_buf_adds(&nb, hit + sl);
-			lc_buf_release(&b);
-			b = nb;
+		for (i = 0; i < r->n_secrets; i++) {
+			size_t sl = strlen(r->secrets[i]);
+
+			if (sl > best && !strncmp(p, r->secrets[i], sl))
+				best = sl;
+		}
+		if (best) {
+			lc_buf_adds(&b, "********");
+			p += best;
+		} else {
+			lc_buf_addc(&b, *p++);
 		}
 	}
 	return lc_buf_detach(&b, NULL);

@@ -78,6 +78,20 @@ static int resolve_src(struct lc_op *op, const struct lc_role *r, const char *su
 		rc = lc_node_error(err, LC_EPARSE, v, "src '%s': %s: %s", v->str, want, strerror(errno));
 		goto out;
 	}
+	{
+		char *real_role = realpath(r->dir, NULL);
+		char *expect = real_role ? lc_xasprintf("%s/%s", real_role, sub) : NULL;
+		int same = expect && !strcmp(expect, real_base);
+
+		free(real_role);
+		free(expect);
+		if (!same) {
+			rc = lc_node_error(err, LC_EPARSE, v,
+					   "src '%s' resolves to %s, outside the role's %s directory",
+					   v->str, real, sub);
+			goto out;
+		}
+	}
 	bl = strlen(real_base);
 	if (strncmp(real, real_base, bl) || (real[bl] != '/' && real[bl] != '\0')) {
 		rc = lc_node_error(err, LC_EPARSE, v,
@@ -261,7 +275,7 @@ int lc_role_load(struct lc_role *out, const char *roles_dir, const char *name,
 	path = lc_xasprintf("%s/role.yaml", out->dir);
 	if ((rc = lc_yaml_load_file(&out->doc, path, NULL, err))) {
 		if (rc == LC_EIO)
-			lc_error_set(err, LC_EPARSE, "role '%s': %s does not exist", name, path);
+			rc = lc_error_set(err, LC_EPARSE, "role '%s': %s does not exist", name, path);
 		goto fail;
 	}
 	root = out->doc.root;

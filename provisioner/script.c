@@ -124,6 +124,12 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			continue;
 		}
 		n = words(line, w, 2);
+		if (n < 2) {
+			rc = lc_error_set(err, LC_EREMOTE, "unexpected output from the host: '%.80s'",
+					  line);
+			free(line);
+			break;
+		}
 		rest = (n == 2 && w[1] + strlen(w[1]) < line + linelen) ? w[1] + strlen(w[1]) + 1 : "";
 		idx = strtoul(w[0], &e, 10);
 		if (n < 2 || *e || idx >= p->n_res) {
