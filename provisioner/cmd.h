@@ -19,6 +19,7 @@ struct lc_cmd_ctx {
 	int verbose;             /* -v */
 	int json;                /* --json */
 	int accept_new_hostkeys;
+	int lock_timeout;        /* --lock-timeout seconds */
 	char **args;             /* operands after the command name */
 	size_t n_args;
 	FILE *out;               /* results */
@@ -35,6 +36,7 @@ struct lc_cmd {
 
 extern const struct lc_cmd lc_cmd_up;
 extern const struct lc_cmd lc_cmd_converge;
+extern const struct lc_cmd lc_cmd_plan;
 extern const struct lc_cmd lc_cmd_ping;
 extern const struct lc_cmd lc_cmd_down;
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "inventory.h"
@@ -36,6 +37,7 @@ int lc_cmd_converge_targets(struct lc_cmd_ctx *ctx, int apply)
 	struct lc_engine_opts opts;
 	unsigned char *mask = NULL;
 	double t0 = now();
+	char when[32], *holder = NULL;
 	size_t i;
 	int status = LC_EXIT_USAGE;
 
@@ -44,6 +46,7 @@ int lc_cmd_converge_targets(struct lc_cmd_ctx *ctx, int apply)
 		return LC_EXIT_USAGE;
 	}
 	lc_report_init(&rep, ctx->out, ctx->json, ctx->verbose, &inv);
+	rep.plan = !apply;
 	if (lc_roles_load(&roles, &inv, &err)) {
 		char *m = lc_report_mask(&rep, err.msg);
 
@@ -70,19 +73,36 @@ int lc_cmd_converge_targets(struct lc_cmd_ctx *ctx, int apply)
 			goto out;
 		}
 	}
+	{
+		char hn[256] = "?";
+		time_t t = time(NULL);
+		struct tm tm;
+
+		gethostname(hn, sizeof(hn) - 1);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		holder = lc_xasprintf("labctl %s (pid %ld on %s) since %s", apply ? "converge" : "plan",
+				      (long)getpid(), hn, when);
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.jobs = ctx->jobs;
 	opts.apply = apply;
 	opts.accept_new_hostkeys = ctx->accept_new_hostkeys;
+	opts.lock_timeout = ctx->lock_timeout;
+	opts.lock_holder = holder;
 	opts.on_host_done = on_host_done;
 	opts.data = &rep;
 	status = lc_engine_run(runs, inv.n_hosts, &inv, &opts) ? LC_EXIT_FAILED : LC_EXIT_OK;
+	for (i = 0; !apply && status == LC_EXIT_OK && i < inv.n_hosts; i++)
+		if (runs[i].changed)
+			status = LC_EXIT_CHANGES;
 	lc_report_recap(&rep, runs, inv.n_hosts, now() - t0);
 out:
 	for (i = 0; runs && i < inv.n_hosts; i++)
 		lc_host_plan_release(&runs[i].plan);
 	free(runs);
 	free(mask);
+	free(holder);
 	lc_blobs_release(&blobs);
 	lc_roles_release(&roles);
 out_inv:

@@ -40,19 +40,87 @@ static void nonce_hex(char out[17])
 	out[16] = '\0';
 }
 
+/* Decide every resource from the facts: files, dirs and commands in order,
+ * then services (they watch the others).  A resource that cannot be decided
+ * fails like an op and the ones after it are skipped. */
+static int decide_all(struct lc_host_plan *p, const char *nonce, struct lc_error *err)
+{
+	size_t i;
+	int pass, stop = 0, any = 0;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < p->n_res; i++) {
+			struct lc_res *r = &p->res[i];
+			struct lc_error rerr = LC_ERROR_INIT;
+
+			if ((r->kind == LC_RES_SERVICE) != pass)
+				continue;
+			if (stop) {
+				r->status = LC_RES_SKIPPED;
+				continue;
+			}
+			if (!r->fact.known)
+				return lc_error_set(err, LC_EREMOTE,
+						    "the host did not report facts for %s", r->path);
+			if (lc_res_decide(p, r, &rerr)) {
+				r->status = LC_RES_FAILED;
+				r->msg = lc_xstrdup(rerr.msg);
+				stop = 1;
+				continue;
+			}
+			if (r->status == LC_RES_CHANGED)
+				any = 1;
+			if (r->status == LC_RES_CHANGED && r->need_content)
+				r->tmp_path = lc_script_tmp_path(r->path, nonce);
+		}
+	}
+	return any;
+}
+
+/* plan: fetch the host's content of the text files that would change, and
+ * describe every change (a diff, or sizes and digests). */
+static int describe(struct lc_transport *t, struct lc_host_plan *p, struct lc_error *err)
+{
+	struct lc_buf script = LC_BUF_INIT, out = LC_BUF_INIT;
+	size_t i;
+	int rc = 0, status;
+
+	if (lc_script_contents(&script, p)) {
+		if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
+			goto out;
+		if ((rc = lc_script_parse_facts(p, out.buf, out.len, err)))
+			goto out;
+	}
+	for (i = 0; i < p->n_res; i++)
+		if (p->res[i].status == LC_RES_CHANGED)
+			lc_res_describe(&p->res[i]);
+out:
+	lc_buf_release(&script);
+	lc_buf_release(&out);
+	return rc;
+}
+
 /* Facts, decisions, uploads, apply: everything after connecting. */
 static int converge(struct lc_host_run *run, struct lc_transport *t, int apply,
-		    struct lc_error *err)
+		    int lock_timeout, const char *lock_holder, struct lc_error *err)
 {
 	struct lc_host_plan *p = &run->plan;
 	struct lc_buf script = LC_BUF_INIT, out = LC_BUF_INIT;
 	char nonce[17];
 	size_t i;
-	int rc, status, any = 0, stop = 0;
+	int rc, status;
 
+	lc_script_lock(&script, lock_timeout, lock_holder);
 	lc_script_facts(&script, p);
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
 		goto out;
+	if (status == LC_LOCK_EXIT) {
+		const char *who = strncmp(out.buf, "L ", 2) ? "another labctl" : out.buf + 2;
+
+		rc = lc_error_set(err, LC_ETIMEOUT, "locked by %.300s; gave up after %d s "
+				  "(--lock-timeout)", who, lock_timeout);
+		goto out;
+	}
 	if (status) {
 		rc = lc_error_set(err, LC_EREMOTE, "reading facts failed (exit %d): %.200s",
 				  status, out.buf);
@@ -61,32 +129,13 @@ static int converge(struct lc_host_run *run, struct lc_transport *t, int apply,
 	if ((rc = lc_script_parse_facts(p, out.buf, out.len, err)))
 		goto out;
 	nonce_hex(nonce);
-	for (i = 0; i < p->n_res; i++) {
-		struct lc_res *r = &p->res[i];
-		struct lc_error rerr = LC_ERROR_INIT;
-
-		if (stop) {
-			r->status = LC_RES_SKIPPED;
-			continue;
-		}
-		if (!r->fact.known) {
-			rc = lc_error_set(err, LC_EREMOTE, "the host did not report facts for %s",
-					  r->path);
-			goto out;
-		}
-		if (lc_res_decide(r, p->host->name, &rerr)) {
-			r->status = LC_RES_FAILED;
-			r->msg = lc_xstrdup(rerr.msg);
-			stop = 1;  /* like a failed op: later ops do not run */
-			continue;
-		}
-		if (r->status == LC_RES_CHANGED)
-			any = 1;
-		if (r->status == LC_RES_CHANGED && r->need_content)
-			r->tmp_path = lc_script_tmp_path(r->path, nonce);
-	}
-	if (!apply || !any)
+	if ((rc = decide_all(p, nonce, err)) < 0)
 		goto out;
+	rc = 0;
+	if (!apply) {
+		rc = describe(t, p, err);
+		goto out;
+	}
 	for (i = 0; i < p->n_res; i++) {
 		struct lc_res *r = &p->res[i];
 
@@ -104,6 +153,8 @@ static int converge(struct lc_host_run *run, struct lc_transport *t, int apply,
 			break;
 		}
 	}
+	/* Always one apply batch: it records the host's state even when
+	 * nothing changed, so drift is measured from this converge. */
 	lc_buf_reset(&script);
 	lc_script_apply(&script, p);
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
@@ -135,11 +186,16 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	o.accept_new_hostkeys = pool->opts->accept_new_hostkeys;
 	o.connect_timeout_ms = inv->connect_timeout_ms;
 	o.command_timeout_ms = inv->command_timeout_ms;
+	/* The shell keeps the lock file open on fd 9 for the whole connection:
+	 * a lock taken on it lasts until labctl disconnects, or dies. */
+	o.shell_command = "mkdir -p " LC_STATE_DIR " 2>/dev/null; exec sh 9>>" LC_LOCK_FILE
+			  "; exec sh";
 	rc = lc_transport_ssh_open(&t, &o, &run->err);
 	if (rc) {
 		run->status = LC_HOST_UNREACHABLE;
 	} else {
-		rc = converge(run, t, pool->opts->apply, &run->err);
+		rc = converge(run, t, pool->opts->apply, pool->opts->lock_timeout,
+			      pool->opts->lock_holder, &run->err);
 		run->stats = t->stats;
 		t->ops->close(t);
 		run->status = rc ? LC_HOST_FAILED : LC_HOST_DONE;
@@ -153,6 +209,9 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 		case LC_RES_FAILED: run->failed++; break;
 		default: break;
 		}
+		if (run->plan.res[i].status == LC_RES_CHANGED &&
+		    run->plan.res[i].action == LC_SVC_RESTART)
+			run->restarts++;
 	}
 	run->seconds = now() - t0;
 }

@@ -1,6 +1,7 @@
 /* engine.h - converge hosts: one thread per host (bounded by jobs), one SSH
  * connection per host, one facts batch, SFTP for content, one apply batch.
- * A no-op converge is one connection, one exec channel, one round trip. */
+ * A no-op converge is one connection, one exec channel and two round trips
+ * (the facts, and the state record). */
 #ifndef LC_ENGINE_H
 #define LC_ENGINE_H
 
@@ -23,6 +24,7 @@ struct lc_host_run {
 	enum lc_host_status status;
 	struct lc_error err;          /* for UNREACHABLE / FAILED */
 	unsigned ok, changed, failed;
+	unsigned restarts;            /* services restarted (or to restart: plan) */
 	struct lc_transport_stats stats;
 	double seconds;
 };
@@ -31,6 +33,8 @@ struct lc_engine_opts {
 	int jobs;
 	int apply;                    /* 0: read facts and decide only */
 	int accept_new_hostkeys;
+	int lock_timeout;             /* seconds to wait for another labctl's lock */
+	const char *lock_holder;      /* who we are, for a waiting labctl's message */
 	/* Called under the engine's lock, once per host when it finishes, so
 	 * output of different hosts never interleaves. */
 	void (*on_host_done)(void *data, const struct lc_host_run *run);

@@ -23,6 +23,7 @@ static void usage(FILE *f)
 	      "  -v, --verbose          also list operations that were already ok\n"
 	      "      --json             one JSON object per line instead of text\n"
 	      "      --accept-new-hostkeys  trust and record unknown host keys\n"
+	      "      --lock-timeout S   wait up to S seconds for another labctl on a host (60)\n"
 	      "  -h, --help             this help; 'labctl COMMAND --help' for a command\n"
 	      "      --version          print the version\n\n"
 	      "Exit status: 0 every host succeeded; 1 a host failed or was unreachable;\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "accept-new-hostkeys", no_argument, NULL, 'A' },
+		{ "lock-timeout", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -51,6 +53,7 @@ int main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.inventory = LC_INVENTORY_DEFAULT_PATH;
 	ctx.jobs = 10;
+	ctx.lock_timeout = 60;
 	ctx.out = stdout;
 	ctx.err = stderr;
 	while ((c = getopt_long(argc, argv, "i:j:vh", longopts, NULL)) != -1) {
@@ -68,6 +71,15 @@ int main(int argc, char **argv)
 		case 'v': ctx.verbose = 1; break;
 		case 'J': ctx.json = 1; break;
 		case 'A': ctx.accept_new_hostkeys = 1; break;
+		case 'L':
+			j = strtol(optarg, &end, 10);
+			if (*end || j < 0 || j > 86400) {
+				fprintf(stderr, "labctl: --lock-timeout expects seconds from 0 to 86400, "
+					"not '%s'\n", optarg);
+				return LC_EXIT_USAGE;
+			}
+			ctx.lock_timeout = (int)j;
+			break;
 		case 'h': help = 1; break;
 		case 'V': printf("labctl %s\n", LABCTL_VERSION); return LC_EXIT_OK;
 		default:

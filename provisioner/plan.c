@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "diff.h"
 #include "template.h"
 
 #define LC_FILE_MAX ((size_t)1 << 30)
@@ -206,6 +207,7 @@ static struct lc_res *res_add(struct lc_host_plan *p, enum lc_res_kind kind,
 	r->path = path;
 	r->mode = -1;
 	lc_buf_init(&r->own);
+	lc_buf_init(&r->masked);
 	lc_buf_init(&r->fact.content);
 	return r;
 }
@@ -379,6 +381,186 @@ static int compile_edit(struct lc_edit *e, struct scope *s, const struct lc_op *
 	return rc;
 }
 
+/* ---- services -------------------------------------------------------- */
+
+/* Environment="K=V" for a systemd unit: quote, escape \ " and specifiers. */
+static void systemd_env(struct lc_buf *b, const char *kv)
+{
+	lc_buf_adds(b, "Environment=\"");
+	for (; *kv; kv++) {
+		switch (*kv) {
+		case '\\': lc_buf_adds(b, "\\\\"); break;
+		case '"': lc_buf_adds(b, "\\\""); break;
+		case '%': lc_buf_adds(b, "%%"); break;
+		case '$': lc_buf_adds(b, "$$"); break;
+		case '\n': lc_buf_adds(b, "\\n"); break;
+		default: lc_buf_addc(b, *kv);
+		}
+	}
+	lc_buf_adds(b, "\"\n");
+}
+
+/* A command line for systemd's ExecStart: /bin/sh -c "exec RUN". */
+static void systemd_exec(struct lc_buf *b, const char *run)
+{
+	lc_buf_adds(b, "ExecStart=/bin/sh -c \"exec ");
+	for (; *run; run++) {
+		switch (*run) {
+		case '\\': lc_buf_adds(b, "\\\\"); break;
+		case '"': lc_buf_adds(b, "\\\""); break;
+		case '%': lc_buf_adds(b, "%%"); break;
+		case '$': lc_buf_adds(b, "$$"); break;
+		case '\n': lc_buf_adds(b, " "); break;
+		default: lc_buf_addc(b, *run);
+		}
+	}
+	lc_buf_adds(b, "\"\n");
+}
+
+static void add_service_file(struct lc_host_plan *p, const struct lc_op *op, char *path,
+			     struct lc_buf *content, int mode, int backend, int secret)
+{
+	struct lc_res *r = res_add(p, LC_RES_FILE, op, path);
+
+	r->has_content = 1;
+	r->own = *content;
+	lc_buf_init(content);
+	r->data = r->own.buf;
+	r->len = r->own.len;
+	lc_sha256_hex(r->sha, r->data, r->len);
+	r->mode = mode;
+	r->backend = backend;
+	r->secret = secret;
+}
+
+/* A service is its definition files (for both managers; the one the host
+ * does not run drops out after the facts) and a service resource that
+ * starts, restarts or stops it at the end of the host's converge. */
+static int add_service(struct lc_host_plan *p, struct scope *s, const struct lc_op *op,
+		       struct lc_error *err)
+{
+	struct lc_buf env = LC_BUF_INIT, run = LC_BUF_INIT, unit = LC_BUF_INIT;
+	char **kv = NULL, *chdir = NULL, *user = NULL;
+	struct lc_res *r;
+	size_t i, n = 0;
+	int rc = 0, secret = 0;
+
+	if (op->env)
+		kv = lc_xcalloc(op->env->n_pairs + 1, sizeof(*kv));
+	for (i = 0; op->env && i < op->env->n_pairs; i++) {
+		char *v;
+		int sv = 0;
+
+		if ((rc = render_field(&v, s, op, "env", op->env->pairs[i].value->str, &sv, err)))
+			goto out;
+		secret |= sv;
+		kv[n++] = lc_xasprintf("%s=%s", op->env->pairs[i].key->str, v);
+		free(v);
+	}
+	if ((op->chdir && (rc = render_field(&chdir, s, op, "chdir", op->chdir, NULL, err))) ||
+	    (op->user && (rc = render_field(&user, s, op, "user", op->user, NULL, err))))
+		goto out;
+
+	/* daemon: an environment file and a launcher for start-stop-daemon */
+	lc_buf_addf(&env, "# written by labctl: the environment of service %s\n", op->name);
+	for (i = 0; i < n; i++) {
+		char *eq = strchr(kv[i], '=');
+
+		lc_buf_addf(&env, "%.*s=", (int)(eq - kv[i]), kv[i]);
+		lc_buf_add_shquote(&env, eq + 1);
+		lc_buf_addc(&env, '\n');
+	}
+	lc_buf_addf(&run, "#!/bin/sh\n# written by labctl: how service %s starts\nset -a\n"
+		    ". " LC_SERVICES_DIR "/%s.env\nset +a\n", op->name, op->name);
+	if (chdir) {
+		lc_buf_adds(&run, "cd ");
+		lc_buf_add_shquote(&run, chdir);
+		lc_buf_adds(&run, " || exit 1\n");
+	}
+	lc_buf_addf(&run, "exec %s\n", op->run);
+	/* systemd: one unit with Environment= lines */
+	lc_buf_addf(&unit, "# written by labctl\n[Unit]\nDescription=%s (labctl)\n"
+		    "After=network.target\n\n[Service]\nType=simple\n", op->name);
+	for (i = 0; i < n; i++)
+		systemd_env(&unit, kv[i]);
+	if (chdir)
+		lc_buf_addf(&unit, "WorkingDirectory=%s\n", chdir);
+	if (user)
+		lc_buf_addf(&unit, "User=%s\n", user);
+	systemd_exec(&unit, op->run);
+	lc_buf_adds(&unit, "Restart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n");
+
+	add_service_file(p, op, lc_xasprintf(LC_SERVICES_DIR "/%s.env", op->name), &env,
+			 secret ? 0600 : 0644, LC_BACKEND_DAEMON, secret);
+	add_service_file(p, op, lc_xasprintf(LC_SERVICES_DIR "/%s.run", op->name), &run,
+			 0755, LC_BACKEND_DAEMON, 0);
+	add_service_file(p, op, lc_xasprintf("/etc/systemd/system/%s.service", op->name), &unit,
+			 secret ? 0640 : 0644, LC_BACKEND_SYSTEMD, secret);
+
+	r = res_add(p, LC_RES_SERVICE, op, lc_xstrdup(op->name));
+	r->run = op->run;
+	r->stopped = op->stopped;
+	r->user = op->user;
+	r->watch = lc_xcalloc(3, sizeof(*r->watch));
+	for (i = 0; i < 3; i++)
+		r->watch[r->n_watch++] = p->n_res - 4 + i;
+	if (op->restart_on) {
+		r->restart_on = lc_xcalloc(op->restart_on->n_items + 1, sizeof(*r->restart_on));
+		for (i = 0; i < op->restart_on->n_items; i++) {
+			if ((rc = render_field(&r->restart_on[r->n_restart_on], s, op, "restart_on",
+					       op->restart_on->items[i]->str, NULL, err)))
+				goto out;
+			r->n_restart_on++;
+		}
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(kv[i]);
+	free(kv);
+	free(chdir);
+	free(user);
+	lc_buf_release(&env);
+	lc_buf_release(&run);
+	lc_buf_release(&unit);
+	return rc;
+}
+
+/* restart_on paths name managed files or directories (a directory watches
+ * everything below it). */
+static int resolve_watches(struct lc_host_plan *p, struct lc_error *err)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < p->n_res; i++) {
+		struct lc_res *r = &p->res[i];
+
+		if (r->kind != LC_RES_SERVICE)
+			continue;
+		for (j = 0; j < r->n_restart_on; j++) {
+			const char *w = r->restart_on[j];
+			size_t wl = strlen(w);
+			int found = 0;
+
+			for (k = 0; k < p->n_res; k++) {
+				const struct lc_res *o = &p->res[k];
+
+				if (o->kind == LC_RES_COMMAND || o->kind == LC_RES_SERVICE)
+					continue;
+				if (strncmp(o->path, w, wl) || (o->path[wl] && o->path[wl] != '/'))
+					continue;
+				r->watch = lc_xrealloc(r->watch, (r->n_watch + 1) * sizeof(*r->watch));
+				r->watch[r->n_watch++] = k;
+				found = 1;
+			}
+			if (!found)
+				return lc_node_error(err, LC_EPARSE, r->op->where,
+						     "restart_on: %s is not managed on %s", w,
+						     p->host->name);
+		}
+	}
+	return 0;
+}
+
 static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *op,
 		  struct lc_blobs *blobs, struct lc_error *err)
 {
@@ -387,7 +569,7 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 	size_t i;
 	int rc, secret = 0;
 
-	if (op->kind != LC_OP_COMMAND) {
+	if (op->kind != LC_OP_COMMAND && op->kind != LC_OP_SERVICE) {
 		if ((rc = render_field(&path, s, op, op->kind == LC_OP_FILE ||
 				       op->kind == LC_OP_TEMPLATE ? "dest" : "path",
 				       op->path, NULL, err)))
@@ -427,16 +609,22 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 		}
 		rel = strstr(op->src, "/roles/") ? strstr(op->src, "/roles/") + 1 : op->src;
 		rc = lc_template_render(&out, rel, src.buf, src.len, scope_lookup, s, &secret, err);
-		lc_buf_release(&src);
 		if (rc)
 			free(path);
 		if (rc || (rc = file_res(&r, p, op, path, err))) {
 			lc_buf_release(&out);
+			lc_buf_release(&src);
 			return rc;
 		}
 		r->has_content = 1;
 		r->own = out;
 		r->secret |= secret;
+		if (secret) {
+			lc_buf_reset(&r->masked);
+			r->has_masked = !lc_template_render_masked(&r->masked, rel, src.buf, src.len,
+								   scope_lookup, s, NULL);
+		}
+		lc_buf_release(&src);
 		if (op->mode >= 0)
 			r->mode = op->mode;
 		else if (r->mode < 0)
@@ -480,6 +668,8 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 				r->mode = 0640;
 		}
 		return 0;
+	case LC_OP_SERVICE:
+		return add_service(p, s, op, err);
 	case LC_OP_COMMAND:
 		r = res_add(p, LC_RES_COMMAND, op, lc_xstrdup(op->run));
 		r->run = op->run;
@@ -599,6 +789,9 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 
 	memset(out, 0, sizeof(*out));
 	out->host = host;
+	out->backend = !host->service_manager ? LC_BACKEND_ANY :
+		       !strcmp(host->service_manager, "systemd") ? LC_BACKEND_SYSTEMD :
+		       LC_BACKEND_DAEMON;
 	scope_init(&s, inv, host);
 	names = lc_xcalloc(host->n_roles + 1, sizeof(*names));
 	if (lc_roles_find(roles, "base"))
@@ -606,6 +799,9 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 	for (i = 0; i < host->n_roles; i++)
 		if (strcmp(host->roles[i], "base"))
 			names[n_names++] = host->roles[i];
+	out->roles = lc_xcalloc(n_names + 1, sizeof(*out->roles));
+	for (i = 0; i < n_names; i++)
+		out->roles[out->n_roles++] = lc_xstrdup(names[i]);
 	for (i = 0; !rc && i < n_names; i++) {
 		const struct lc_role *role = lc_roles_find(roles, names[i]);
 
@@ -631,10 +827,19 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 			rc = apply_edits(r, r->data, r->len, err);
 			if (rc)
 				lc_error_prefix(err, "%s: editing %s", host->name, r->path);
+			if (!rc && r->has_masked) {
+				struct lc_buf m = LC_BUF_INIT;
+
+				r->has_masked = !run_edits(&m, r, r->masked.buf, r->masked.len, 0, NULL);
+				lc_buf_release(&r->masked);
+				r->masked = m;
+			}
 		} else if (r->data == r->own.buf) {
 			lc_sha256_hex(r->sha, r->data, r->len);
 		}
 	}
+	if (!rc)
+		rc = resolve_watches(out, err);
 	free(names);
 	scope_release(&s);
 	if (rc)
@@ -642,12 +847,61 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 	return rc;
 }
 
-int lc_res_decide(struct lc_res *r, const char *host, struct lc_error *err)
+int lc_plan_read_state(struct lc_host_plan *p, const char *text, size_t len,
+		       struct lc_error *err)
+{
+	const struct lc_node *files;
+	size_t i;
+	int rc;
+
+	lc_doc_release(&p->state);
+	if ((rc = lc_yaml_load_buf(&p->state, LC_STATE_FILE, text, len, NULL, err)))
+		return rc;
+	files = lc_node_get(p->state.root, "files");
+	for (i = 0; i < p->n_res; i++) {
+		const struct lc_node *h;
+
+		if (p->res[i].kind != LC_RES_FILE)
+			continue;
+		h = lc_node_get(files, p->res[i].path);
+		if (h && h->kind == LC_NODE_SCALAR && h->len == 64)
+			memcpy(p->res[i].fact.recorded, h->str, LC_SHA256_HEX);
+	}
+	return 0;
+}
+
+static int is_na(const struct lc_host_plan *p, const struct lc_res *r)
+{
+	return r->backend != LC_BACKEND_ANY && r->backend != p->backend;
+}
+
+static enum lc_change_why classify(const struct lc_res *r)
 {
 	const struct lc_fact *f = &r->fact;
-	int mode;
+	int drift, pending;
+
+	if (!f->recorded[0])
+		return LC_WHY_NEW;
+	drift = !f->exists || strcmp(f->sha, f->recorded);
+	pending = strcmp(r->sha, f->recorded) != 0;
+	if (drift && pending)
+		return LC_WHY_BOTH;
+	return drift ? LC_WHY_DRIFT : LC_WHY_PENDING;
+}
+
+int lc_res_decide(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err)
+{
+	const struct lc_fact *f = &r->fact;
+	const char *host = p->host->name;
+	size_t i;
+	int mode, watched = 0;
 
 	r->need_content = r->need_meta = 0;
+	r->action = LC_SVC_NONE;
+	if (is_na(p, r)) {
+		r->status = LC_RES_NA;
+		return 0;
+	}
 	switch (r->kind) {
 	case LC_RES_DIR:
 		r->need_meta = !f->exists || (f->mode != r->mode) ||
@@ -681,7 +935,21 @@ int lc_res_decide(struct lc_res *r, const char *host, struct lc_error *err)
 	case LC_RES_COMMAND:
 		r->need_meta = f->guard_run;
 		break;
+	case LC_RES_SERVICE:
+		for (i = 0; i < r->n_watch; i++)
+			if (p->res[r->watch[i]].status == LC_RES_CHANGED)
+				watched = 1;
+		if (r->stopped)
+			r->action = f->running ? LC_SVC_STOP : LC_SVC_NONE;
+		else if (!f->running)
+			r->action = LC_SVC_START;
+		else if (watched || f->restart_pending)
+			r->action = LC_SVC_RESTART;
+		r->need_meta = r->action != LC_SVC_NONE;
+		break;
 	}
+	if (r->need_content)
+		r->why = classify(r);
 	r->status = (r->need_content || r->need_meta) ? LC_RES_CHANGED : LC_RES_OK;
 	return 0;
 }
@@ -697,6 +965,7 @@ void lc_host_plan_release(struct lc_host_plan *p)
 		free(r->owner);
 		free(r->group);
 		lc_buf_release(&r->own);
+		lc_buf_release(&r->masked);
 		for (j = 0; j < r->n_edits; j++)
 			lc_edit_release(&r->edits[j]);
 		free(r->edits);
@@ -710,7 +979,163 @@ void lc_host_plan_release(struct lc_host_plan *p)
 		lc_buf_release(&r->fact.content);
 		free(r->tmp_path);
 		free(r->msg);
+		free(r->diff);
+		for (j = 0; j < r->n_restart_on; j++)
+			free(r->restart_on[j]);
+		free(r->restart_on);
+		free(r->watch);
 	}
 	free(p->res);
+	for (i = 0; i < p->n_roles; i++)
+		free(p->roles[i]);
+	free(p->roles);
+	lc_doc_release(&p->state);
 	memset(p, 0, sizeof(*p));
+}
+
+/* ---- describing a change (plan) -------------------------------------- */
+
+/* Does line h match m, where each ******** in m stands for any text? */
+static int masked_match(const char *h, size_t hl, const char *m, size_t ml)
+{
+	const size_t sl = strlen(LC_TEMPLATE_MASK);
+	const char *star = memmem(m, ml, LC_TEMPLATE_MASK, sl);
+	size_t pre;
+
+	if (!star)
+		return hl == ml && !memcmp(h, m, hl);
+	pre = (size_t)(star - m);
+	if (hl < pre || memcmp(h, m, pre))
+		return 0;
+	h += pre;
+	hl -= pre;
+	m = star + sl;
+	ml -= pre + sl;
+	/* the wildcard takes as little as it can, then the rest must match */
+	for (;;) {
+		if (masked_match(h, hl, m, ml))
+			return 1;
+		if (!hl)
+			return 0;
+		h++;
+		hl--;
+	}
+}
+
+/* The host's content with each line that matches a masked line of the
+ * desired content replaced by it: an old secret on the host is not shown. */
+static void mask_host(struct lc_buf *out, const struct lc_buf *host, const struct lc_buf *masked)
+{
+	const char *h = host->buf, *hend = host->buf + host->len;
+
+	while (h < hend) {
+		const char *hnl = memchr(h, '\n', (size_t)(hend - h));
+		size_t hl = hnl ? (size_t)(hnl - h) : (size_t)(hend - h);
+		const char *m = masked->buf, *mend = masked->buf + masked->len;
+		int done = 0;
+
+		while (m < mend && !done) {
+			const char *mnl = memchr(m, '\n', (size_t)(mend - m));
+			size_t ml = mnl ? (size_t)(mnl - m) : (size_t)(mend - m);
+
+			if (memmem(m, ml, LC_TEMPLATE_MASK, strlen(LC_TEMPLATE_MASK)) &&
+			    masked_match(h, hl, m, ml)) {
+				lc_buf_add(out, m, ml);
+				done = 1;
+			}
+			m += ml + 1;
+		}
+		if (!done)
+			lc_buf_add(out, h, hl);
+		if (hnl)
+			lc_buf_addc(out, '\n');
+		h += hl + 1;
+	}
+}
+
+static void describe_meta(struct lc_buf *b, const struct lc_res *r)
+{
+	const struct lc_fact *f = &r->fact;
+
+	if (f->exists && f->mode != r->mode)
+		lc_buf_addf(b, "mode %04o -> %04o\n", f->mode, r->mode);
+	if (f->exists && r->owner && strcmp(r->owner, f->owner ? f->owner : ""))
+		lc_buf_addf(b, "owner %s -> %s\n", f->owner ? f->owner : "?", r->owner);
+	if (f->exists && r->group && strcmp(r->group, f->group ? f->group : ""))
+		lc_buf_addf(b, "group %s -> %s\n", f->group ? f->group : "?", r->group);
+}
+
+static void describe_file(struct lc_buf *b, const struct lc_res *r)
+{
+	const struct lc_fact *f = &r->fact;
+	struct lc_buf la = LC_BUF_INIT, lb = LC_BUF_INIT, hm = LC_BUF_INIT;
+	int have_host = f->exists && (f->content.len || !f->size);
+
+	if (!r->need_content) {
+		describe_meta(b, r);
+		return;
+	}
+	if (lc_diff_is_binary(r->data, r->len) || (long)r->len > LC_DIFF_MAX_BYTES ||
+	    (f->exists && (!have_host || lc_diff_is_binary(f->content.buf, f->content.len)))) {
+		if (f->exists)
+			lc_buf_addf(b, "binary: %ld bytes sha256:%.16s... -> %zu bytes sha256:%.16s...\n",
+				    f->size, f->sha, r->len, r->sha);
+		else
+			lc_buf_addf(b, "new binary file: %zu bytes sha256:%.16s...\n", r->len, r->sha);
+	} else if (r->secret && !r->has_masked) {
+		lc_buf_addf(b, "content holds a secret (diff not shown): %ld -> %zu bytes\n",
+			    f->exists ? f->size : 0L, r->len);
+	} else {
+		const char *want = r->secret ? r->masked.buf : r->data;
+		size_t wlen = r->secret ? r->masked.len : r->len;
+
+		if (f->exists && r->secret)
+			mask_host(&hm, &f->content, &r->masked);
+		else if (f->exists)
+			lc_buf_add(&hm, f->content.buf, f->content.len);
+		lc_buf_addf(&la, "%s (%s)", f->exists ? r->path : "/dev/null", "host");
+		lc_buf_addf(&lb, "%s (%s)", r->path, "labctl");
+		if (!lc_diff_unified(b, hm.buf, hm.len, want, wlen, la.buf, lb.buf,
+				     LC_DIFF_CONTEXT_DEFAULT))
+			lc_buf_adds(b, "a secret value changes (not shown)\n");
+	}
+	if (!f->exists)
+		lc_buf_addf(b, "mode %04o\n", r->mode);
+	else
+		describe_meta(b, r);
+	lc_buf_release(&la);
+	lc_buf_release(&lb);
+	lc_buf_release(&hm);
+}
+
+void lc_res_describe(struct lc_res *r)
+{
+	struct lc_buf b = LC_BUF_INIT;
+	size_t i;
+
+	switch (r->kind) {
+	case LC_RES_DIR:
+		if (!r->fact.exists)
+			lc_buf_addf(&b, "create directory, mode %04o\n", r->mode);
+		else
+			describe_meta(&b, r);
+		break;
+	case LC_RES_FILE:
+		describe_file(&b, r);
+		break;
+	case LC_RES_COMMAND:
+		lc_buf_adds(&b, "would run: ");
+		lc_buf_adds(&b, r->run);
+		if (!b.len || b.buf[b.len - 1] != '\n')
+			lc_buf_addc(&b, '\n');
+		break;
+	case LC_RES_SERVICE:
+		/* the action itself is in the op's line */
+		if (r->action == LC_SVC_RESTART && r->fact.restart_pending)
+			lc_buf_adds(&b, "a restart left pending by an earlier converge\n");
+		(void)i;
+		break;
+	}
+	free(r->diff);
+	r->diff = lc_buf_detach(&b, NULL);
 }

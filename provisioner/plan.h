@@ -16,7 +16,13 @@
 #include "role.h"
 #include "sha.h"
 
-enum lc_res_kind { LC_RES_DIR, LC_RES_FILE, LC_RES_COMMAND };
+enum lc_res_kind { LC_RES_DIR, LC_RES_FILE, LC_RES_COMMAND, LC_RES_SERVICE };
+
+/* Service managers.  A service's files exist for both; the facts batch
+ * tells which one the host runs and the other's resources drop out. */
+enum lc_backend { LC_BACKEND_ANY, LC_BACKEND_DAEMON, LC_BACKEND_SYSTEMD };
+
+enum lc_svc_action { LC_SVC_NONE, LC_SVC_START, LC_SVC_RESTART, LC_SVC_STOP };
 
 enum lc_res_status {
 	LC_RES_PENDING,   /* not yet decided */
@@ -24,6 +30,15 @@ enum lc_res_status {
 	LC_RES_CHANGED,
 	LC_RES_FAILED,
 	LC_RES_SKIPPED,   /* not run: an earlier op failed on this host */
+	LC_RES_NA,        /* belongs to the service manager the host does not run */
+};
+
+/* Why a file differs, from the host's state record. */
+enum lc_change_why {
+	LC_WHY_NEW,       /* not recorded: first converge of this path */
+	LC_WHY_PENDING,   /* the repo says something new */
+	LC_WHY_DRIFT,     /* changed on the host since the last converge */
+	LC_WHY_BOTH,      /* both */
 };
 
 struct lc_fact {
@@ -34,6 +49,11 @@ struct lc_fact {
 	char sha[LC_SHA256_HEX];
 	struct lc_buf content;   /* remote content, when edits need it */
 	int guard_run;      /* command: 1 when its guard says it must run */
+	long size;          /* file size */
+	int running;        /* service */
+	long pid;
+	int restart_pending;  /* a restart recorded by an earlier converge */
+	char recorded[LC_SHA256_HEX];  /* digest in the host's state record, or "" */
 };
 
 struct lc_res {
@@ -54,17 +74,30 @@ struct lc_res {
 	size_t n_edits;
 	int create;
 	int secret;                 /* content holds a secret */
+	struct lc_buf masked;       /* the content with secrets as ********, when known */
+	int has_masked;
 	/* command */
 	const char *run, *unless, *chdir;
 	char *creates;
 	char **env;                 /* "K=V" strings */
 	size_t n_env;
+	/* service */
+	int backend;                /* file: LC_BACKEND_* it belongs to */
+	int stopped;                /* service: desired state stopped */
+	const char *user;
+	char **restart_on;          /* service: paths that restart it */
+	size_t n_restart_on;
+	size_t *watch;              /* indices of the resources it watches */
+	size_t n_watch;
+	enum lc_svc_action action;
 	/* filled in by the engine */
 	struct lc_fact fact;
 	int need_content, need_meta;   /* push content / fix mode or owner */
 	char *tmp_path;
 	enum lc_res_status status;
 	char *msg;                  /* failure message or command output tail */
+	enum lc_change_why why;     /* for a changed file */
+	char *diff;                 /* plan: unified diff or a description */
 };
 
 /* Local files read once and shared by every host's plan (mapped, not
@@ -89,7 +122,19 @@ struct lc_host_plan {
 	const struct lc_host *host;
 	struct lc_res *res;
 	size_t n_res;
+	int backend;                /* forced by the inventory, or detected */
+	struct lc_doc state;        /* the host's state record, when it has one */
+	char **roles;               /* applied, in order */
+	size_t n_roles;
 };
+
+#define LC_DIFF_MAX_BYTES ((long)1 << 20)  /* larger files: sizes and digests */
+#define LC_STATE_DIR "/var/lib/labctl"
+#define LC_STATE_FILE LC_STATE_DIR "/state.json"
+#define LC_RESTARTS_FILE LC_STATE_DIR "/restarts"
+#define LC_LOCK_FILE LC_STATE_DIR "/lock"
+#define LC_LOCK_EXIT 75            /* the facts batch could not take the lock */
+#define LC_SERVICES_DIR "/etc/labctl/services"
 
 /* Compute a host's desired state.  Errors name role file:line:col. */
 int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
@@ -98,7 +143,17 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 void lc_host_plan_release(struct lc_host_plan *p);
 
 /* Once facts are known: apply remote edits, decide what must change.
+ * Services are decided after every other resource (they watch them).
  * Returns 0, or an error for this resource (it is then marked failed). */
-int lc_res_decide(struct lc_res *r, const char *host, struct lc_error *err);
+int lc_res_decide(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err);
+
+/* plan: set r->diff to what would change - a unified diff for text (with
+ * secrets masked), sizes and digests for binaries, mode and owner changes,
+ * the command to run, the service action. */
+void lc_res_describe(struct lc_res *r);
+
+/* Parse the state record text into p->state and fill fact.recorded. */
+int lc_plan_read_state(struct lc_host_plan *p, const char *text, size_t len,
+		       struct lc_error *err);
 
 #endif

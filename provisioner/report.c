@@ -103,6 +103,53 @@ static char *res_subject(const struct lc_res *res)
 	return lc_xstrndup(res->path, len);
 }
 
+static const char *why_name(enum lc_change_why w)
+{
+	switch (w) {
+	case LC_WHY_PENDING: return "pending";
+	case LC_WHY_DRIFT: return "drift";
+	case LC_WHY_BOTH: return "pending+drift";
+	default: return "new";
+	}
+}
+
+static const char *action_name(enum lc_svc_action a)
+{
+	switch (a) {
+	case LC_SVC_START: return "start";
+	case LC_SVC_RESTART: return "restart";
+	case LC_SVC_STOP: return "stop";
+	default: return "none";
+	}
+}
+
+/* The word in the status column. */
+static const char *status_word(const struct lc_report *r, const struct lc_res *res)
+{
+	if (!r->plan || res->status != LC_RES_CHANGED)
+		return status_name(res->status);
+	if (res->kind == LC_RES_FILE && res->need_content &&
+	    (res->why == LC_WHY_DRIFT || res->why == LC_WHY_BOTH))
+		return res->why == LC_WHY_DRIFT ? "drift" : "pending+drift";
+	return "pending";
+}
+
+/* A note after the subject: why, or what a service does. */
+static void add_note(struct lc_buf *b, const struct lc_report *r, const struct lc_res *res)
+{
+	if (res->status != LC_RES_CHANGED)
+		return;
+	if (res->kind == LC_RES_SERVICE) {
+		static const char *const done[] = { "", "started", "restarted", "stopped" };
+		static const char *const todo[] = { "", "would start", "would restart", "would stop" };
+
+		lc_buf_addf(b, " (%s)", (r->plan ? todo : done)[res->action]);
+	} else if (!r->plan && res->kind == LC_RES_FILE && res->need_content &&
+		   (res->why == LC_WHY_DRIFT || res->why == LC_WHY_BOTH)) {
+		lc_buf_adds(b, " (drift repaired)");
+	}
+}
+
 static void json_str(struct lc_buf *b, const struct lc_report *r, const char *s)
 {
 	char *m = lc_report_mask(r, s);
@@ -131,21 +178,45 @@ void lc_report_host(struct lc_report *r, const struct lc_host_run *run)
 			lc_buf_adds(&b, "{\"event\":\"op\",\"host\":");
 			json_str(&b, r, host);
 			lc_buf_addf(&b, ",\"status\":\"%s\",\"op\":\"%s\",\"role\":",
+				    r->plan && res->status == LC_RES_CHANGED ? "pending" :
 				    status_name(res->status), lc_op_kind_name(res->label));
 			json_str(&b, r, res->op->role);
 			lc_buf_adds(&b, ",\"path\":");
 			json_str(&b, r, subj);
+			if (res->status == LC_RES_CHANGED && res->kind == LC_RES_FILE &&
+			    res->need_content)
+				lc_buf_addf(&b, ",\"why\":\"%s\"", why_name(res->why));
+			if (res->status == LC_RES_CHANGED && res->kind == LC_RES_SERVICE)
+				lc_buf_addf(&b, ",\"action\":\"%s\"", action_name(res->action));
+			if (r->plan && res->diff) {
+				lc_buf_adds(&b, ",\"diff\":");
+				json_str(&b, r, res->diff);
+			}
 			if (res->msg && res->status == LC_RES_FAILED) {
 				lc_buf_adds(&b, ",\"error\":");
 				json_str(&b, r, res->msg);
 			}
 			lc_buf_adds(&b, "}\n");
 		} else {
-			lc_buf_addf(&b, "%-18s %-8s %s %s", host, status_name(res->status),
+			lc_buf_addf(&b, "%-18s %-8s %s %s", host, status_word(r, res),
 				    lc_op_kind_name(res->label), subj);
+			add_note(&b, r, res);
 			if (res->msg && res->status == LC_RES_FAILED)
 				lc_buf_addf(&b, ": %s", res->msg);
 			lc_buf_addc(&b, '\n');
+			if (r->plan && res->diff && res->status == LC_RES_CHANGED) {
+				const char *d = res->diff;
+
+				while (*d) {
+					const char *nl = strchr(d, '\n');
+					size_t l = nl ? (size_t)(nl - d) : strlen(d);
+
+					lc_buf_adds(&b, "    ");
+					lc_buf_add(&b, d, l);
+					lc_buf_addc(&b, '\n');
+					d += l + (nl ? 1 : 0);
+				}
+			}
 		}
 		free(subj);
 		{
@@ -181,7 +252,7 @@ void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t
 		     double seconds)
 {
 	struct lc_buf b = LC_BUF_INIT;
-	unsigned hosts = 0, changed = 0, failed = 0, unreach = 0;
+	unsigned hosts = 0, changed = 0, failed = 0, unreach = 0, restarts = 0;
 	size_t i;
 	int first = 1;
 
@@ -196,10 +267,10 @@ void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t
 				lc_buf_addc(&b, ',');
 			first = 0;
 			json_str(&b, r, run->plan.host->name);
-			lc_buf_addf(&b, ":{\"ok\":%u,\"changed\":%u,\"failed\":%u,"
+			lc_buf_addf(&b, ":{\"ok\":%u,\"changed\":%u,\"restarts\":%u,\"failed\":%u,"
 				    "\"unreachable\":%s,\"connections\":%u,\"exec_channels\":%u,"
 				    "\"round_trips\":%u,\"sftp_files\":%u,\"seconds\":%.3f}",
-				    run->ok, run->changed,
+				    run->ok, run->changed, run->restarts,
 				    run->failed + (run->status == LC_HOST_FAILED),
 				    run->status == LC_HOST_UNREACHABLE ? "true" : "false",
 				    run->stats.connections, run->stats.exec_channels,
@@ -221,13 +292,16 @@ void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t
 			continue;
 		hosts++;
 		changed += run->changed;
+		restarts += run->restarts;
 		failed += f;
 		unreach += (unsigned)u;
-		fprintf(r->out, "%-18s ok=%-4u changed=%-4u failed=%-4u unreachable=%d\n",
-			run->plan.host->name, run->ok, run->changed, f, u);
+		fprintf(r->out, "%-18s ok=%-4u %s=%-4u restarts=%-3u failed=%-4u unreachable=%d\n",
+			run->plan.host->name, run->ok, r->plan ? "pending" : "changed",
+			run->changed, run->restarts, f, u);
 	}
-	fprintf(r->out, "%u host%s: %u changed, %u failed, %u unreachable in %.2f s\n",
-		hosts, hosts == 1 ? "" : "s", changed, failed, unreach, seconds);
+	fprintf(r->out, "%u host%s: %u %s, %u restart%s, %u failed, %u unreachable in %.2f s\n",
+		hosts, hosts == 1 ? "" : "s", changed, r->plan ? "pending" : "changed",
+		restarts, restarts == 1 ? "" : "s", failed, unreach, seconds);
 	fflush(r->out);
 }
 

@@ -13,6 +13,7 @@ struct lc_report {
 	FILE *out;
 	int json;
 	int verbose;          /* also list ok ops */
+	int plan;             /* nothing is applied: say what would change */
 	char **secrets;       /* values to mask */
 	size_t n_secrets;
 };

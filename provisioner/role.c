@@ -17,6 +17,7 @@ const char *lc_op_kind_name(enum lc_op_kind k)
 	case LC_OP_TEMPLATE: return "template";
 	case LC_OP_EDIT: return "edit";
 	case LC_OP_COMMAND: return "command";
+	case LC_OP_SERVICE: return "service";
 	}
 	return "?";
 }
@@ -166,15 +167,43 @@ static int load_edits(struct lc_op *op, const struct lc_node *list, struct lc_er
 	return 0;
 }
 
+/* env: { NAME: value template } for command and service ops. */
+static int load_env(struct lc_op *op, const struct lc_node *body, struct lc_error *err)
+{
+	size_t i, j;
+	int rc;
+
+	if (!(op->env = lc_node_get(body, "env")))
+		return 0;
+	if ((rc = lc_node_expect(op->env, LC_NODE_MAP, "'env'", err)))
+		return rc;
+	for (i = 0; i < op->env->n_pairs; i++) {
+		const char *k = op->env->pairs[i].key->str;
+
+		for (j = 0; k[j]; j++)
+			if (!((k[j] >= 'A' && k[j] <= 'Z') || (k[j] >= 'a' && k[j] <= 'z') ||
+			      k[j] == '_' || (j && k[j] >= '0' && k[j] <= '9')))
+				return lc_node_error(err, LC_EPARSE, op->env->pairs[i].key,
+						     "invalid environment variable name '%s'", k);
+		if ((rc = lc_node_expect(op->env->pairs[i].value, LC_NODE_SCALAR,
+					 "an env value", err)))
+			return rc;
+	}
+	return 0;
+}
+
 static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 		   struct lc_error *err)
 {
-	static const char *const kinds[] = { "dir", "file", "template", "edit", "command", NULL };
+	static const char *const kinds[] = { "dir", "file", "template", "edit", "command",
+		"service", NULL };
 	static const char *const dir_keys[] = { "path", "mode", "owner", "group", NULL };
 	static const char *const file_keys[] = { "src", "dest", "mode", "owner", "group", NULL };
 	static const char *const edit_keys[] = { "path", "edits", "create", "mode", "owner",
 		"group", NULL };
 	static const char *const cmd_keys[] = { "run", "creates", "unless", "chdir", "env", NULL };
+	static const char *const svc_keys[] = { "name", "run", "chdir", "user", "env", "state",
+		"restart_on", NULL };
 	const struct lc_node *body, *v;
 	const char *name;
 	int rc;
@@ -218,6 +247,38 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 			return lc_node_error(err, LC_EPARSE, body, "an edit op needs 'edits'");
 		if ((rc = load_edits(op, v, err)))
 			return rc;
+	} else if (!strcmp(name, "service")) {
+		const char *state = NULL;
+		size_t i;
+
+		op->kind = LC_OP_SERVICE;
+		if ((rc = lc_node_check_keys(body, svc_keys, "a service op", err)) ||
+		    (rc = get_str(&op->name, body, "name", 1, "a service op", err)) ||
+		    (rc = get_str(&op->run, body, "run", 1, "a service op", err)) ||
+		    (rc = get_str(&op->chdir, body, "chdir", 0, "a service op", err)) ||
+		    (rc = get_str(&op->user, body, "user", 0, "a service op", err)) ||
+		    (rc = get_str(&state, body, "state", 0, "a service op", err)))
+			return rc;
+		for (i = 0; op->name[i]; i++)
+			if (!((op->name[i] >= 'a' && op->name[i] <= 'z') ||
+			      (op->name[i] >= '0' && op->name[i] <= '9') ||
+			      op->name[i] == '-' || op->name[i] == '_'))
+				return lc_node_error(err, LC_EPARSE, lc_node_get(body, "name"),
+						     "a service name is lowercase letters, digits, "
+						     "'-' and '_'");
+		if (state && strcmp(state, "running") && strcmp(state, "stopped"))
+			return lc_node_error(err, LC_EPARSE, lc_node_get(body, "state"),
+					     "expected running or stopped for 'state'");
+		op->stopped = state && !strcmp(state, "stopped");
+		if ((op->restart_on = lc_node_get(body, "restart_on"))) {
+			if ((rc = lc_node_expect(op->restart_on, LC_NODE_SEQ, "'restart_on'", err)))
+				return rc;
+			for (i = 0; i < op->restart_on->n_items; i++)
+				if ((rc = lc_node_expect(op->restart_on->items[i], LC_NODE_SCALAR,
+							 "a path in restart_on", err)))
+					return rc;
+		}
+		return load_env(op, body, err);
 	} else {
 		op->kind = LC_OP_COMMAND;
 		if ((rc = lc_node_check_keys(body, cmd_keys, "a command op", err)) ||
@@ -230,28 +291,9 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 			return lc_node_error(err, LC_EPARSE, body,
 					     "a command op needs 'creates' or 'unless' so that a "
 					     "second converge does not run it again");
-		if ((op->env = lc_node_get(body, "env"))) {
-			size_t i;
-
-			if ((rc = lc_node_expect(op->env, LC_NODE_MAP, "'env'", err)))
-				return rc;
-			for (i = 0; i < op->env->n_pairs; i++) {
-				const char *k = op->env->pairs[i].key->str;
-				size_t j;
-
-				for (j = 0; k[j]; j++)
-					if (!((k[j] >= 'A' && k[j] <= 'Z') || (k[j] >= 'a' && k[j] <= 'z') ||
-					      k[j] == '_' || (j && k[j] >= '0' && k[j] <= '9')))
-						return lc_node_error(err, LC_EPARSE, op->env->pairs[i].key,
-								     "invalid environment variable name '%s'", k);
-				if ((rc = lc_node_expect(op->env->pairs[i].value, LC_NODE_SCALAR,
-							 "an env value", err)))
-					return rc;
-			}
-		}
-		return 0;
+		return load_env(op, body, err);
 	}
-	if (op->kind != LC_OP_COMMAND) {
+	{
 		if ((rc = get_mode(&op->mode, body, err)) ||
 		    (rc = get_str(&op->owner, body, "owner", 0, name, err)) ||
 		    (rc = get_str(&op->group, body, "group", 0, name, err)))

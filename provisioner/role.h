@@ -9,6 +9,8 @@
  *                   edits: [ "s/ERE/repl/g" | { line: L, match: ERE, after: ERE } |
  *                            { absent: ERE } ] }
  *     - command:  { run: CMD, creates: P | unless: CMD, chdir: D, env: { K: V } }
+ *     - service:  { name: N, run: CMD, chdir: D, user: U, env: { K: V },
+ *                   state: running | stopped, restart_on: [ PATH, ... ] }
  *
  * String fields other than run/unless are templates ({{ var }}).  run and
  * unless are shell text written by the role author and are never templated:
@@ -27,6 +29,7 @@ enum lc_op_kind {
 	LC_OP_TEMPLATE,
 	LC_OP_EDIT,
 	LC_OP_COMMAND,
+	LC_OP_SERVICE,
 };
 
 enum lc_edit_spec_kind { LC_SPEC_SUBST, LC_SPEC_LINE, LC_SPEC_ABSENT };
@@ -54,6 +57,10 @@ struct lc_op {
 	size_t n_edits;
 	const char *run, *creates, *unless, *chdir;
 	const struct lc_node *env;    /* map or NULL */
+	/* service */
+	const char *name, *user;
+	int stopped;                  /* state: stopped */
+	const struct lc_node *restart_on;  /* list of path templates or NULL */
 };
 
 struct lc_role {

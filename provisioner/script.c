@@ -11,6 +11,18 @@ static void q(struct lc_buf *b, const char *s)
 	lc_buf_add_shquote(b, s);
 }
 
+void lc_script_lock(struct lc_buf *out, int timeout, const char *holder)
+{
+	lc_buf_addf(out,
+		"if command -v flock >/dev/null 2>&1 && { true >&9; } 2>/dev/null; then\n"
+		"  if ! flock -n 9 && ! flock -w %d 9; then\n"
+		"    printf 'L %%s\\n' \"$(head -c 300 " LC_LOCK_FILE ".holder 2>/dev/null)\"; exit %d\n"
+		"  fi\n"
+		"  printf '%%s\\n' ", timeout > 0 ? timeout : 0, LC_LOCK_EXIT);
+	q(out, holder ? holder : "labctl");
+	lc_buf_adds(out, " > " LC_LOCK_FILE ".holder\nfi\n");
+}
+
 void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 {
 	size_t i, j;
@@ -19,7 +31,7 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 		"umask 022\n"
 		"lc_f() {\n"
 		"  if [ -f \"$2\" ] && [ ! -L \"$2\" ]; then\n"
-		"    lc_m=$(stat -c '%a %U %G' -- \"$2\") && lc_h=$(sha256sum < \"$2\") || { echo \"$1 E\"; return; }\n"
+		"    lc_m=$(stat -c '%a %U %G %s' -- \"$2\") && lc_h=$(sha256sum < \"$2\") || { echo \"$1 E\"; return; }\n"
 		"    echo \"$1 F $lc_m ${lc_h%% *}\"\n"
 		"    if [ \"$3\" = 1 ]; then printf '%s C ' \"$1\"; base64 -w0 < \"$2\"; echo; fi\n"
 		"  elif [ -e \"$2\" ] || [ -L \"$2\" ]; then echo \"$1 X\"\n"
@@ -29,11 +41,34 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 		"  if [ -d \"$2\" ] && [ ! -L \"$2\" ]; then echo \"$1 D $(stat -c '%a %U %G' -- \"$2\")\"\n"
 		"  elif [ -e \"$2\" ] || [ -L \"$2\" ]; then echo \"$1 X\"\n"
 		"  else echo \"$1 -\"; fi\n"
+		"}\n"
+		"lc_v() {\n"
+		"  if [ \"$lc_backend\" = systemd ]; then\n"
+		"    if systemctl is-active --quiet \"$2\"; then echo \"$1 V 1 $(systemctl show -p MainPID --value \"$2\")\"; else echo \"$1 V 0\"; fi\n"
+		"  elif [ -f \"/run/lab/$2.pid\" ] && lc_p=$(cat \"/run/lab/$2.pid\") && kill -0 \"$lc_p\" 2>/dev/null; then echo \"$1 V 1 $lc_p\"\n"
+		"  else echo \"$1 V 0\"; fi\n"
+		"  if [ -f " LC_RESTARTS_FILE " ] && grep -qxF -- \"$2\" " LC_RESTARTS_FILE "; then echo \"$1 P\"; fi\n"
 		"}\n");
+	/* which service manager the host runs, and its state record */
+	if (p->backend == LC_BACKEND_SYSTEMD)
+		lc_buf_adds(out, "lc_backend=systemd\n");
+	else if (p->backend == LC_BACKEND_DAEMON)
+		lc_buf_adds(out, "lc_backend=daemon\n");
+	else
+		lc_buf_adds(out, "if [ -d /run/systemd/system ]; then lc_backend=systemd; "
+			    "else lc_backend=daemon; fi\n");
+	lc_buf_adds(out, "echo \"B $lc_backend\"\n"
+		    "if [ -f " LC_STATE_FILE " ]; then printf 'S '; base64 -w0 < " LC_STATE_FILE
+		    "; echo; fi\n");
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
 
 		switch (r->kind) {
+		case LC_RES_SERVICE:
+			lc_buf_addf(out, "lc_v %zu ", i);
+			q(out, r->path);
+			lc_buf_addc(out, '\n');
+			break;
 		case LC_RES_DIR:
 			lc_buf_addf(out, "lc_d %zu ", i);
 			q(out, r->path);
@@ -123,6 +158,23 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			free(line);
 			continue;
 		}
+		if (!strncmp(line, "B ", 2)) {
+			p->backend = !strcmp(line + 2, "systemd") ? LC_BACKEND_SYSTEMD :
+				     LC_BACKEND_DAEMON;
+			free(line);
+			continue;
+		}
+		if (!strncmp(line, "S ", 2)) {
+			struct lc_buf st = LC_BUF_INIT;
+
+			if (lc_base64_decode(&st, line + 2, linelen - 2) ||
+			    lc_plan_read_state(p, st.buf, st.len, err))
+				rc = lc_error_prefix(err, "the host's state record " LC_STATE_FILE
+						     " is unreadable (remove it to start afresh)");
+			lc_buf_release(&st);
+			free(line);
+			continue;
+		}
 		n = words(line, w, 2);
 		if (n < 2) {
 			rc = lc_error_set(err, LC_EREMOTE, "unexpected output from the host: '%.80s'",
@@ -153,10 +205,10 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			break;
 		case 'D':
 		case 'F': {
-			char *v[4];
-			size_t k = words(rest, v, 4);
+			char *v[5];
+			size_t k = words(rest, v, 5);
 
-			if (k < (size_t)(w[1][0] == 'F' ? 4 : 3) || (r->fact.mode = parse_mode(v[0])) < 0) {
+			if (k < (size_t)(w[1][0] == 'F' ? 5 : 3) || (r->fact.mode = parse_mode(v[0])) < 0) {
 				rc = lc_error_set(err, LC_EREMOTE, "unexpected facts for %s", r->path);
 				break;
 			}
@@ -166,11 +218,12 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			r->fact.owner = lc_xstrdup(v[1]);
 			r->fact.group = lc_xstrdup(v[2]);
 			if (w[1][0] == 'F') {
-				if (strlen(v[3]) != 64) {
+				if (strlen(v[4]) != 64 || strspn(v[4], "0123456789abcdef") != 64) {
 					rc = lc_error_set(err, LC_EREMOTE, "bad digest for %s", r->path);
 					break;
 				}
-				memcpy(r->fact.sha, v[3], LC_SHA256_HEX);
+				r->fact.size = strtol(v[3], NULL, 10);
+				memcpy(r->fact.sha, v[4], LC_SHA256_HEX);
 			}
 			break;
 		}
@@ -182,6 +235,13 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 		case 'G':
 			r->fact.guard_run = rest[0] == '1';
 			break;
+		case 'V':
+			r->fact.running = rest[0] == '1';
+			r->fact.pid = r->fact.running ? strtol(rest + 1, NULL, 10) : 0;
+			break;
+		case 'P':
+			r->fact.restart_pending = 1;
+			break;
 		default:
 			rc = lc_error_set(err, LC_EREMOTE, "unexpected output from the host: '%.80s'",
 					  w[1]);
@@ -189,6 +249,26 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 		free(line);
 	}
 	return rc;
+}
+
+int lc_script_contents(struct lc_buf *out, const struct lc_host_plan *p)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < p->n_res; i++) {
+		const struct lc_res *r = &p->res[i];
+
+		if (r->kind != LC_RES_FILE || r->status != LC_RES_CHANGED || !r->need_content ||
+		    !r->fact.exists || !r->has_content || r->fact.content.len ||
+		    r->fact.size > LC_DIFF_MAX_BYTES)
+			continue;
+		lc_buf_addf(out, "printf '%%s C ' %zu; base64 -w0 < ", i);
+		q(out, r->path);
+		lc_buf_adds(out, "; echo\n");
+		n++;
+	}
+	return n;
 }
 
 char *lc_script_tmp_path(const char *path, const char *nonce)
@@ -213,102 +293,209 @@ static void add_owner(struct lc_buf *b, const struct lc_res *r, const char *targ
 	q(b, target);
 }
 
+static void svc_start(struct lc_buf *b, const struct lc_host_plan *p, const struct lc_res *r)
+{
+	const char *n = r->path;  /* names are [a-z0-9_-]: safe as they are */
+
+	if (p->backend == LC_BACKEND_SYSTEMD) {
+		lc_buf_addf(b, "systemctl daemon-reload && systemctl enable --now %s || return 1\n  ", n);
+		return;
+	}
+	lc_buf_addf(b, "mkdir -p /run/lab /var/log/lab && start-stop-daemon --start --quiet "
+		    "--background --make-pidfile --pidfile /run/lab/%s.pid ", n);
+	if (r->user) {
+		lc_buf_adds(b, "--chuid ");
+		q(b, r->user);
+		lc_buf_addc(b, ' ');
+	}
+	lc_buf_addf(b, "--output /var/log/lab/%s.log --startas /bin/sh -- " LC_SERVICES_DIR
+		    "/%s.run || return 1\n  "
+		    "sleep 0.3\n  "
+		    "kill -0 \"$(cat /run/lab/%s.pid)\" 2>/dev/null || { echo 'service %s exited at "
+		    "once; the end of /var/log/lab/%s.log:'; tail -n 20 /var/log/lab/%s.log; "
+		    "return 1; }\n  ", n, n, n, n, n, n);
+}
+
+static void svc_stop(struct lc_buf *b, const struct lc_host_plan *p, const struct lc_res *r)
+{
+	if (p->backend == LC_BACKEND_SYSTEMD)
+		lc_buf_addf(b, "systemctl stop %s || return 1\n  ", r->path);
+	else
+		lc_buf_addf(b, "start-stop-daemon --stop --quiet --oknodo --pidfile /run/lab/%s.pid "
+			    "--retry TERM/10/KILL/5 --remove-pidfile || return 1\n  ", r->path);
+}
+
+static void file_op(struct lc_buf *out, const struct lc_res *r)
+{
+	if (!r->need_content) {
+		lc_buf_addf(out, "chmod %04o -- ", r->mode);
+		q(out, r->path);
+		add_owner(out, r, r->path);
+		return;
+	}
+	/* never overwrite a file that changed since it was read */
+	if (r->fact.exists) {
+		lc_buf_adds(out, "lc_h=$(sha256sum < ");
+		q(out, r->path);
+		lc_buf_addf(out, ") && [ \"${lc_h%%%% *}\" = %s ] || ", r->fact.sha);
+	} else {
+		lc_buf_adds(out, "[ ! -e ");
+		q(out, r->path);
+		lc_buf_adds(out, " ] || ");
+	}
+	lc_buf_adds(out, "{ echo 'changed on the host since it was read; not overwritten'; rm -f -- ");
+	q(out, r->tmp_path);
+	lc_buf_adds(out, "; return 1; }\n  ");
+	lc_buf_addf(out, "chmod %04o -- ", r->mode);
+	q(out, r->tmp_path);
+	if (r->fact.exists && !r->owner && !r->group) {
+		lc_buf_adds(out, " && chown --reference=");
+		q(out, r->path);
+		lc_buf_adds(out, " -- ");
+		q(out, r->tmp_path);
+	}
+	add_owner(out, r, r->tmp_path);
+	lc_buf_adds(out, " && mv -f -- ");
+	q(out, r->tmp_path);
+	lc_buf_addc(out, ' ');
+	q(out, r->path);
+}
+
+static void command_op(struct lc_buf *out, const struct lc_res *r)
+{
+	size_t j;
+
+	/* re-check the guard: an earlier op of this batch may satisfy it */
+	if (r->creates) {
+		lc_buf_adds(out, "if [ -e ");
+		q(out, r->creates);
+		lc_buf_adds(out, " ]; then echo '" LC_SKIP_MARK "'; return 0; fi\n  ");
+	}
+	if (r->chdir) {
+		lc_buf_adds(out, "cd ");
+		q(out, r->chdir);
+		lc_buf_adds(out, " || return 1\n  ");
+	}
+	if (r->unless) {
+		lc_buf_adds(out, "if ( exec env");
+		for (j = 0; j < r->n_env; j++) {
+			lc_buf_addc(out, ' ');
+			q(out, r->env[j]);
+		}
+		lc_buf_adds(out, " sh -c ");
+		q(out, r->unless);
+		lc_buf_adds(out, " ) </dev/null >/dev/null 2>&1; then echo '" LC_SKIP_MARK
+			    "'; return 0; fi\n  ");
+	}
+	lc_buf_adds(out, "env");
+	for (j = 0; j < r->n_env; j++) {
+		lc_buf_addc(out, ' ');
+		q(out, r->env[j]);
+	}
+	lc_buf_adds(out, " sh -c ");
+	q(out, r->run);
+}
+
+/* The state record, written last whatever happened: the digest of every
+ * managed file as it now is on the host. */
+static void state_write(struct lc_buf *out, const struct lc_host_plan *p)
+{
+	struct lc_buf js = LC_BUF_INIT;
+	size_t i;
+
+	lc_buf_adds(out, "lc_sf() { case \"$lc_done\" in *\" $2 \"*) lc_h=$3;; *) lc_h=$4;; esac; "
+		    "[ -z \"$lc_h\" ] || { printf '%s%s: \"%s\"' \"$lc_sep\" \"$1\" \"$lc_h\"; "
+		    "lc_sep=',\n  '; }; }\n"
+		    "{ lc_sep=\n"
+		    "printf '{\"labctl\": \"%s\", \"converged_at\": \"%s\",\\n \"roles\": [' "
+		    "'" LABCTL_VERSION "' \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"\n");
+	for (i = 0; i < p->n_roles; i++) {
+		lc_buf_reset(&js);
+		if (i)
+			lc_buf_adds(&js, ", ");
+		lc_buf_add_json(&js, p->roles[i], strlen(p->roles[i]));
+		lc_buf_adds(out, "printf '%s' ");
+		q(out, js.buf);
+		lc_buf_addc(out, '\n');
+	}
+	lc_buf_adds(out, "printf '],\\n \"files\": {\\n  '\n");
+	for (i = 0; i < p->n_res; i++) {
+		const struct lc_res *r = &p->res[i];
+
+		if (r->kind != LC_RES_FILE || r->status == LC_RES_NA)
+			continue;
+		lc_buf_reset(&js);
+		lc_buf_add_json(&js, r->path, strlen(r->path));
+		lc_buf_adds(out, "lc_sf ");
+		q(out, js.buf);
+		lc_buf_addf(out, " %zu '%s' '%s'\n", i,
+			    r->status == LC_RES_CHANGED ? r->sha : "",
+			    r->fact.exists ? r->fact.sha : "");
+	}
+	lc_buf_adds(out, "printf '}}\\n'; } > " LC_STATE_DIR "/.state.json.tmp && "
+		    "mv -f " LC_STATE_DIR "/.state.json.tmp " LC_STATE_FILE "\n");
+	lc_buf_release(&js);
+}
+
 void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
 {
-	size_t i, j;
+	size_t i;
+	int pass;
 
 	lc_buf_adds(out,
 		"umask 022\n"
 		"lc_failed=0\n"
+		"lc_done=' '\n"
 		"lc_run() {\n"
 		"  if [ $lc_failed = 0 ]; then\n"
 		"    lc_out=$(\"lc_op_$1\" 2>&1 </dev/null); lc_rc=$?\n"
-		"    [ $lc_rc = 0 ] || lc_failed=1\n"
+		"    if [ $lc_rc = 0 ]; then lc_done=\"$lc_done$1 \"; else lc_failed=1; fi\n"
 		"    printf '%s R %s ' \"$1\" \"$lc_rc\"; printf '%s' \"$lc_out\" | tail -c 4000 | base64 -w0; echo\n"
 		"  fi\n"
-		"}\n");
-	for (i = 0; i < p->n_res; i++) {
-		const struct lc_res *r = &p->res[i];
+		"}\n"
+		"mkdir -p " LC_STATE_DIR "\n"
+		"lc_pend() { grep -qxF -- \"$1\" " LC_RESTARTS_FILE " 2>/dev/null || "
+		"printf '%s\\n' \"$1\" >> " LC_RESTARTS_FILE "; }\n"
+		"lc_unpend() { if [ -f " LC_RESTARTS_FILE " ]; then grep -vxF -- \"$1\" "
+		LC_RESTARTS_FILE " > " LC_RESTARTS_FILE ".tmp; mv -f " LC_RESTARTS_FILE ".tmp "
+		LC_RESTARTS_FILE "; fi; }\n");
+	/* Restarts this converge owes are recorded before anything changes, so
+	 * a run that dies half-way leaves them for the next converge. */
+	for (i = 0; i < p->n_res; i++)
+		if (p->res[i].status == LC_RES_CHANGED && p->res[i].action == LC_SVC_RESTART)
+			lc_buf_addf(out, "lc_pend %s\n", p->res[i].path);
+	/* Ops in order; services last, once, at the end of the host's converge. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < p->n_res; i++) {
+			const struct lc_res *r = &p->res[i];
 
-		if (r->status != LC_RES_CHANGED)
-			continue;
-		lc_buf_addf(out, "lc_op_%zu() {\n  ", i);
-		switch (r->kind) {
-		case LC_RES_DIR:
-			lc_buf_adds(out, "mkdir -p -- ");
-			q(out, r->path);
-			lc_buf_addf(out, " && chmod %04o -- ", r->mode);
-			q(out, r->path);
-			add_owner(out, r, r->path);
-			break;
-		case LC_RES_FILE:
-			if (r->need_content) {
-				/* never overwrite a file that changed since it was read */
-				if (r->fact.exists) {
-					lc_buf_adds(out, "lc_h=$(sha256sum < ");
-					q(out, r->path);
-					lc_buf_addf(out, ") && [ \"${lc_h%%%% *}\" = %s ] || ", r->fact.sha);
-				} else {
-					lc_buf_adds(out, "[ ! -e ");
-					q(out, r->path);
-					lc_buf_adds(out, " ] || ");
-				}
-				lc_buf_adds(out, "{ echo 'changed on the host since it was read; "
-					    "not overwritten'; rm -f -- ");
-				q(out, r->tmp_path);
-				lc_buf_adds(out, "; return 1; }\n  ");
-				lc_buf_addf(out, "chmod %04o -- ", r->mode);
-				q(out, r->tmp_path);
-				if (r->fact.exists && !r->owner && !r->group) {
-					lc_buf_adds(out, " && chown --reference=");
-					q(out, r->path);
-					lc_buf_adds(out, " -- ");
-					q(out, r->tmp_path);
-				}
-				add_owner(out, r, r->tmp_path);
-				lc_buf_adds(out, " && mv -f -- ");
-				q(out, r->tmp_path);
-				lc_buf_addc(out, ' ');
+			if (r->status != LC_RES_CHANGED || (r->kind == LC_RES_SERVICE) != pass)
+				continue;
+			lc_buf_addf(out, "lc_op_%zu() {\n  ", i);
+			switch (r->kind) {
+			case LC_RES_DIR:
+				lc_buf_adds(out, "mkdir -p -- ");
 				q(out, r->path);
-			} else {
-				lc_buf_addf(out, "chmod %04o -- ", r->mode);
+				lc_buf_addf(out, " && chmod %04o -- ", r->mode);
 				q(out, r->path);
 				add_owner(out, r, r->path);
+				break;
+			case LC_RES_FILE:
+				file_op(out, r);
+				break;
+			case LC_RES_COMMAND:
+				command_op(out, r);
+				break;
+			case LC_RES_SERVICE:
+				if (r->action == LC_SVC_STOP || r->action == LC_SVC_RESTART)
+					svc_stop(out, p, r);
+				if (r->action == LC_SVC_START || r->action == LC_SVC_RESTART)
+					svc_start(out, p, r);
+				lc_buf_addf(out, "lc_unpend %s", r->path);
+				break;
 			}
-			break;
-		case LC_RES_COMMAND:
-			/* re-check the guard: an earlier op of this batch may satisfy it */
-			if (r->creates) {
-				lc_buf_adds(out, "if [ -e ");
-				q(out, r->creates);
-				lc_buf_adds(out, " ]; then echo '" LC_SKIP_MARK "'; return 0; fi\n  ");
-			}
-			if (r->chdir) {
-				lc_buf_adds(out, "cd ");
-				q(out, r->chdir);
-				lc_buf_adds(out, " || return 1\n  ");
-			}
-			if (r->unless) {
-				lc_buf_adds(out, "if ( exec env");
-				for (j = 0; j < r->n_env; j++) {
-					lc_buf_addc(out, ' ');
-					q(out, r->env[j]);
-				}
-				lc_buf_adds(out, " sh -c ");
-				q(out, r->unless);
-				lc_buf_adds(out, " ) </dev/null >/dev/null 2>&1; then echo '"
-					    LC_SKIP_MARK "'; return 0; fi\n  ");
-			}
-			lc_buf_adds(out, "env");
-			for (j = 0; j < r->n_env; j++) {
-				lc_buf_addc(out, ' ');
-				q(out, r->env[j]);
-			}
-			lc_buf_adds(out, " sh -c ");
-			q(out, r->run);
-			break;
+			lc_buf_addf(out, "\n}\nlc_run %zu\n", i);
 		}
-		lc_buf_addf(out, "\n}\nlc_run %zu\n", i);
 	}
 	/* temp files of ops that did not run (an earlier op failed) */
 	for (i = 0; i < p->n_res; i++) {
@@ -319,7 +506,8 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
 			lc_buf_addc(out, '\n');
 		}
 	}
-	lc_buf_adds(out, "exit $lc_failed\n");
+	state_write(out, p);
+	lc_buf_adds(out, "[ $lc_failed = 0 ]\n");
 }
 
 int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,

@@ -17,9 +17,18 @@
 #include "error.h"
 #include "plan.h"
 
+/* Take the host's lock (fd 9, opened by the shell on LC_LOCK_FILE) before
+ * anything else, waiting up to timeout seconds; on failure the batch exits
+ * with LC_LOCK_EXIT and prints "L <holder>". */
+void lc_script_lock(struct lc_buf *out, int timeout, const char *holder);
 void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p);
 int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			  struct lc_error *err);
+
+/* plan: fetch the host's content of text files that would change ("I C
+ * BASE64" lines, parsed by lc_script_parse_facts).  Returns 0 when there
+ * is nothing to fetch (out untouched). */
+int lc_script_contents(struct lc_buf *out, const struct lc_host_plan *p);
 
 /* Temp path next to the target: DIR/.labctl.BASE.NONCE */
 char *lc_script_tmp_path(const char *path, const char *nonce);

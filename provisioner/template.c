@@ -18,6 +18,7 @@ struct tpl {
 	lc_template_lookup_fn lookup;
 	void *data;
 	int used_secret;
+	int mask;                     /* write secrets as LC_TEMPLATE_MASK */
 	struct lc_error *err;
 };
 
@@ -535,6 +536,11 @@ static int emit(struct tpl *t, struct lc_buf *out, const struct tval *v)
 				       v->label.buf);
 		goto out;
 	}
+	if (t->mask && (v->secret || (!v->is_str && node_secret(n)))) {
+		lc_buf_adds(out, LC_TEMPLATE_MASK);
+		t->used_secret = 1;
+		goto out;
+	}
 	if (v->is_str) {
 		lc_buf_add(out, v->str.buf, v->str.len);
 		t->used_secret |= v->secret;
@@ -655,9 +661,9 @@ static int find_close(struct tpl *t, size_t *close, const char *src, size_t len,
 			 in_str ? " (a string literal is still open)" : "");
 }
 
-int lc_template_render(struct lc_buf *out, const char *name, const char *src,
-		       size_t len, lc_template_lookup_fn lookup, void *data,
-		       int *used_secret, struct lc_error *err)
+static int render(struct lc_buf *out, const char *name, const char *src, size_t len,
+		  lc_template_lookup_fn lookup, void *data, int *used_secret, int mask,
+		  struct lc_error *err)
 {
 	struct tpl t;
 	size_t start = out->len;
@@ -671,6 +677,7 @@ int lc_template_render(struct lc_buf *out, const char *name, const char *src,
 	t.lookup = lookup;
 	t.data = data;
 	t.used_secret = 0;
+	t.mask = mask;
 	t.err = err;
 
 	while (i < len) {
@@ -699,4 +706,18 @@ out:
 	if (rc)
 		lc_buf_setlen(out, start);
 	return rc;
+}
+
+int lc_template_render(struct lc_buf *out, const char *name, const char *src,
+		       size_t len, lc_template_lookup_fn lookup, void *data,
+		       int *used_secret, struct lc_error *err)
+{
+	return render(out, name, src, len, lookup, data, used_secret, 0, err);
+}
+
+int lc_template_render_masked(struct lc_buf *out, const char *name, const char *src,
+			      size_t len, lc_template_lookup_fn lookup, void *data,
+			      struct lc_error *err)
+{
+	return render(out, name, src, len, lookup, data, NULL, 1, err);
 }

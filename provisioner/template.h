@@ -40,4 +40,11 @@ int lc_template_render(struct lc_buf *out, const char *name, const char *src,
 		       size_t len, lc_template_lookup_fn lookup, void *data,
 		       int *used_secret, struct lc_error *err);
 
+/* The same, with every secret value written as LC_TEMPLATE_MASK: what a
+ * diff may show. */
+#define LC_TEMPLATE_MASK "********"
+int lc_template_render_masked(struct lc_buf *out, const char *name, const char *src,
+			      size_t len, lc_template_lookup_fn lookup, void *data,
+			      struct lc_error *err);
+
 #endif

@@ -3,10 +3,30 @@
  * run()  feeds a shell script to one long-lived remote `sh` (opened on first
  *        use: one exec channel per connection) and returns its stdout and the
  *        script's exit status.  A batch is one round trip.
+ *        - out is replaced (not appended to) by the batch's stdout, exactly
+ *          as printed (capped at 256 MiB); *exit_status gets the script's
+ *          status 0..255, or -1 when run() fails.
+ *        - Each batch runs in a subshell with stdin from /dev/null: shell
+ *          variables and `cd` do not carry over to the next batch, and a
+ *          syntax error is just a failed batch (status 2).
+ *        - stderr is not returned (use 2>&1 in the script to get it); its
+ *          tail only goes into the error message if the remote shell dies.
+ *        - Errors: LC_ETIMEOUT (command_timeout_ms passed: the commands
+ *          may still be running on the host, the next run() starts a new
+ *          shell), LC_EREMOTE (the shell died, or too much output),
+ *          LC_ECONNECT (connection lost: only close() is left to do),
+ *          LC_EUSAGE (the script contains a NUL byte).
  * put()  writes data to path on the host by SFTP with the given mode, creating
  *        missing parent directories (0755).  The caller picks a temp path next
  *        to the target and renames it in its next batch.
- * close() ends the connection and frees the transport. */
+ *        - The mode is set exactly (not filtered by the server's umask), also
+ *          on an existing file, which is truncated and rewritten.
+ *        - On failure the partial file is removed.  Errors: LC_EREMOTE
+ *          (naming the SFTP status and the path), LC_ETIMEOUT, LC_ECONNECT.
+ * close() ends the connection and frees the transport.  Safe after any
+ *        failure of run() or put().
+ *
+ * One transport is used by one thread at a time. */
 #ifndef LC_TRANSPORT_H
 #define LC_TRANSPORT_H
 
@@ -47,16 +67,30 @@ struct lc_ssh_opts {
 	const char *identity_file;  /* NULL: use ssh-agent ($SSH_AUTH_SOCK) */
 	const char *known_hosts;    /* OpenSSH known_hosts file */
 	int accept_new_hostkeys;    /* append unknown hosts instead of refusing */
-	int connect_timeout_ms;
+	int connect_timeout_ms;     /* TCP connect + SSH handshake + auth;
+				       <= 0: 10 s */
 	int command_timeout_ms;     /* per run()/put(); 0 = none */
+	const char *shell_command;  /* what the exec channel runs; NULL: "sh".  It
+				     * must end by exec'ing a POSIX sh reading
+				     * its stdin (e.g. to hold a lock fd). */
 };
 
-/* Call once before any thread starts. */
+/* Call once before any thread starts (libssh2_init), release at the end. */
 int lc_transport_ssh_global_init(struct lc_error *err);
 void lc_transport_ssh_global_release(void);
 
-/* Connect, check the host key, authenticate.  Error codes: LC_ECONNECT,
- * LC_ETIMEOUT, LC_EHOSTKEY, LC_EAUTH; messages name the host. */
+/* Connect, check the host key, authenticate.  Error codes: LC_ECONNECT
+ * (refused, closed, not SSH), LC_ETIMEOUT (connect_timeout_ms passed, also
+ * when the port accepts TCP but never speaks SSH), LC_EHOSTKEY, LC_EAUTH;
+ * messages name the host.
+ *
+ * Host keys are checked strictly against the OpenSSH known_hosts file under
+ * the name OpenSSH uses: the address for port 22, "[address]:port"
+ * otherwise.  Hashed (|1|) entries work, lines that cannot be parsed are
+ * skipped, "@revoked" entries refuse a key, a missing file is empty.  An
+ * unknown host is refused unless accept_new_hostkeys, which appends one
+ * line to the file (the file is never rewritten).  A host listed only with
+ * keys of other types than the one it offers counts as changed, not new. */
 int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *opts,
 			  struct lc_error *err);
 

@@ -59,6 +59,7 @@ struct ssh_transport {
 	char *name;                /* inventory name */
 	char *where;               /* "NAME (addr:port)" */
 	int command_timeout_ms;
+	char *shell_command;
 	int sock;
 	int dead;                  /* the connection failed; refuse further use */
 	LIBSSH2_SESSION *session;
@@ -100,8 +101,6 @@ static const struct keytype {
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static void ssh_close(struct lc_transport *tp);
 
 /* ---- time, waiting, libssh2 errors ---------------------------------- */
 
@@ -195,6 +194,9 @@ static int is_connection_error(int rc)
 	case LIBSSH2_ERROR_SOCKET_RECV:
 	case LIBSSH2_ERROR_ENCRYPT:
 	case LIBSSH2_ERROR_BAD_SOCKET:
+	case LIBSSH2_ERROR_METHOD_NONE:
+	case LIBSSH2_ERROR_HOSTKEY_INIT:
+	case LIBSSH2_ERROR_HOSTKEY_SIGN:
 		return 1;
 	}
 	return 0;
@@ -220,10 +222,11 @@ static int ssh_fail(struct ssh_transport *t, const char *who, int rc,
 		break;
 	case LIBSSH2_ERROR_BANNER_RECV:
 	case LIBSSH2_ERROR_BANNER_SEND:
-		problem = "no SSH server answered";
+		problem = "no SSH banner came (is it an SSH server?)";
 		break;
 	case LIBSSH2_ERROR_KEX_FAILURE:
 	case LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE:
+	case LIBSSH2_ERROR_METHOD_NONE:
 		problem = "key exchange failed (no algorithms in common?)";
 		break;
 	case LIBSSH2_ERROR_SOCKET_SEND:
@@ -794,6 +797,15 @@ static int auth_agent(struct ssh_transport *t, const struct lc_ssh_opts *o,
 		if (!get_string(&p, &left, &s, &len) && is_string(s, len, "ssh-rsa"))
 			rsa++;
 		NB_LOOP(rc, t, deadline, libssh2_agent_userauth(agent, o->user, id));
+		if (rc == LIBSSH2_ERROR_SOCKET_DISCONNECT && tried > 1) {
+			t->dead = 1;
+			rc = lc_error_set(err, LC_EAUTH,
+					  "%s: authentication as %s failed: the host hung up "
+					  "after %d ssh-agent keys (MaxAuthTries?)%s%s",
+					  t->name, o->user, tried, rsa ? "; " : "",
+					  rsa ? rsa_advice : "");
+			goto out;
+		}
 		if (rc == NB_TIMEOUT || is_connection_error(rc)) {
 			rc = ssh_fail(t, t->where, rc, timeout_ms, "during authentication", err);
 			goto out;
@@ -848,7 +860,7 @@ static int open_shell(struct ssh_transport *t, int64_t deadline, struct lc_error
 		return ssh_fail(t, t->name, rc, t->command_timeout_ms,
 				"while opening a session channel", err);
 	t->shell = ch;
-	NB_LOOP(rc, t, deadline, libssh2_channel_exec(ch, "sh"));
+	NB_LOOP(rc, t, deadline, libssh2_channel_exec(ch, t->shell_command));
 	if (rc) {
 		rc = ssh_fail(t, t->name, rc, t->command_timeout_ms, "while starting sh", err);
 		drop_shell(t, 1);
@@ -993,7 +1005,7 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 	int64_t deadline = deadline_in(t->command_timeout_ms);
 	struct lc_buf batch = LC_BUF_INIT;
 	size_t sent = 0, scan = 0;
-	int rc = 0, phase = 0;
+	int rc = 0, phase = 0, zeros = 0;
 
 	*exit_status = -1;
 	lc_buf_reset(out);
@@ -1034,6 +1046,7 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 		if (n > 0) {
 			lc_buf_setlen(&t->stream, t->stream.len + (size_t)n);
 			progress = 1;
+			zeros = 0;
 			if (find_markers(t, &phase, &scan, out, exit_status))
 				break;
 			if (t->stream.len > OUT_MAX) {
@@ -1047,7 +1060,10 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 				rc = shell_died(t, err);
 				goto out;
 			}
-			progress = 1; /* libssh2 consumed a packet for someone else */
+			/* libssh2 handled a packet that was not our data: try
+			 * again at once, but never spin. */
+			if (++zeros < 8)
+				progress = 1;
 		} else if (n != LIBSSH2_ERROR_EAGAIN) {
 			rc = ssh_fail(t, t->name, (int)n, 0, "while reading output", err);
 			goto fail;
@@ -1136,15 +1152,18 @@ static size_t parent_len(const char *path, size_t len)
 }
 
 /* mkdir -p the parent of path (0755): walk up until a mkdir works or finds
- * the directory there, then back down.  Returns 0 or a libssh2 error. */
-static int sftp_mkdirs(struct ssh_transport *t, const char *path, int64_t deadline)
+ * the directory there, then back down. */
+static int sftp_mkdirs(struct ssh_transport *t, const char *path, int64_t deadline,
+		       struct lc_error *err)
 {
+	static const char what[] = "create the parent directories of";
 	size_t *todo = NULL, nr = 0, alloc = 0, len = parent_len(path, strlen(path));
 	int rc = 0;
 
 	while (len > 0) {
 		LIBSSH2_SFTP_ATTRIBUTES st;
-		NB_LOOP(rc, t, deadline, libssh2_sftp_mkdir_ex(t->sftp, path, (unsigned)len, 0755));
+		NB_LOOP(rc, t, deadline,
+			libssh2_sftp_mkdir_ex(t->sftp, path, (unsigned)len, 0755));
 		if (!rc)
 			break;
 		if (sftp_status(t, rc) == LIBSSH2_FX_NO_SUCH_FILE) {
@@ -1156,18 +1175,27 @@ static int sftp_mkdirs(struct ssh_transport *t, const char *path, int64_t deadli
 		/* OpenSSH says FAILURE for EEXIST: is a directory there? */
 		NB_LOOP(rc, t, deadline, libssh2_sftp_stat_ex(t->sftp, path, (unsigned)len,
 							     LIBSSH2_SFTP_STAT, &st));
-		if (!rc && !((st.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
-			     LIBSSH2_SFTP_S_ISDIR(st.permissions)))
-			rc = LIBSSH2_ERROR_SFTP_PROTOCOL; /* last status: a file */
-		if (rc)
+		if (rc) {
+			rc = sftp_put_fail(t, rc, what, path, err);
 			goto out;
+		}
+		if (!(st.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) ||
+		    !LIBSSH2_SFTP_S_ISDIR(st.permissions)) {
+			rc = lc_error_set(err, LC_EREMOTE,
+					  "%s: cannot %s %s: %.*s is not a directory",
+					  t->name, what, path, (int)len, path);
+			goto out;
+		}
 		break;
 	}
 	while (nr > 0) {
 		len = todo[--nr];
-		NB_LOOP(rc, t, deadline, libssh2_sftp_mkdir_ex(t->sftp, path, (unsigned)len, 0755));
-		if (rc)
+		NB_LOOP(rc, t, deadline,
+			libssh2_sftp_mkdir_ex(t->sftp, path, (unsigned)len, 0755));
+		if (rc) {
+			rc = sftp_put_fail(t, rc, what, path, err);
 			goto out;
+		}
 	}
 	rc = 0;
 out:
@@ -1210,10 +1238,8 @@ static int ssh_put(struct lc_transport *tp, const char *path, const void *data,
 	}
 	h = sftp_create(t, path, mode, deadline, &rc);
 	if (!h && sftp_status(t, rc) == LIBSSH2_FX_NO_SUCH_FILE) {
-		what = "create the parent directories of";
-		if ((rc = sftp_mkdirs(t, path, deadline)))
-			return sftp_put_fail(t, rc, what, path, err);
-		what = "create";
+		if ((rc = sftp_mkdirs(t, path, deadline, err)))
+			return rc;
 		h = sftp_create(t, path, mode, deadline, &rc);
 	}
 	if (!h)
@@ -1305,6 +1331,7 @@ static void ssh_close(struct lc_transport *tp)
 	lc_buf_release(&t->stream);
 	lc_buf_release(&t->errtail);
 	free(t->name);
+	free(t->shell_command);
 	free(t->where);
 	free(t);
 }
@@ -1368,6 +1395,7 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	lc_buf_init(&t->stream);
 	lc_buf_init(&t->errtail);
 	t->command_timeout_ms = o->command_timeout_ms;
+	t->shell_command = lc_xstrdup(o->shell_command ? o->shell_command : "sh");
 	t->name = lc_xstrdup(o->name ? o->name : o->address ? o->address : "?");
 	if (o->address && strchr(o->address, ':'))
 		t->where = lc_xasprintf("%s ([%s]:%d)", t->name, o->address, o->port);

@@ -65,3 +65,14 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+
+# http_get URL: the body, once the server answers (services start in the
+# background); fails after 15 s.
+http_get() {
+	local i
+	for i in $(seq 1 75); do
+		curl -fsS --max-time 2 "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}

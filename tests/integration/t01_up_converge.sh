@@ -1,6 +1,7 @@
 # labctl up on fresh hosts: every managed file has the expected content and
 # mode on every host; a second converge changes nothing and costs one
-# connection, one exec channel and one round trip per host.
+# connection, one exec channel and two round trips per host (the facts, and
+# the state record).
 LC_NET=${LC_NET:-21}
 . "$(dirname "$0")/lib.sh"
 
@@ -44,7 +45,8 @@ hssh chaos_engine cat /etc/datadog-agent/conf.d/my_metric.yaml > "$T/mm"
 printf 'init_config:\ninstances:\n  - min_collection_interval: 45\n' | cmp -s - "$T/mm" || fail "my_metric.yaml: $(cat "$T/mm")"
 [ "$(hssh chaos_engine stat -c %a /etc/datadog-agent/checks.d/my_metric.py)" = 755 ] || fail "check mode"
 hssh demo_api cat /opt/lab/demo_api/app.py | cmp -s - "$LC_SOURCE_DIR/roles/demo_api/files/app/app.py" || fail "demo_api app"
-hssh demo_api cat /etc/lab/demo_api.env | grep -qx "APP_HOST=$(addr demo_api)" || fail "demo_api env"
+hssh demo_api cat /etc/labctl/services/demo-api.env | grep -qx "APP_HOST='$(addr demo_api)'" || fail "demo_api env"
+http_get "http://$(addr demo_api):8081/" | grep -q '"service":"demo-api"' || fail "the demo API does not answer"
 hssh twitter_collector cat /etc/lab/twitter_collector.env | grep -qx "PGHOST=$(addr postgresql)" || fail "collector env"
 hssh frontend cat /var/www/lab/config.js | grep -q "http://$(addr twitter_collector):8082/tweets/last/5" || fail "frontend config"
 hssh demo_api test ! -e /etc/lab/twitter_collector.env || fail "a role's file landed on the wrong host"
@@ -55,13 +57,13 @@ lab --json converge postgresql chaos_engine demo_api twitter_collector frontend 
 json_summary "$T/second.json" > "$T/sum2"
 while read -r h changed failed unreach rt ch conn; do
 	[ "$changed" = 0 ] || fail "$h: second converge changed $changed"
-	[ "$conn" = 1 ] && [ "$ch" = 1 ] && [ "$rt" = 1 ] || fail "$h: no-op cost conn=$conn exec=$ch round_trips=$rt"
+	[ "$conn" = 1 ] && [ "$ch" = 1 ] && [ "$rt" = 2 ] || fail "$h: no-op cost conn=$conn exec=$ch round_trips=$rt"
 done < "$T/sum2"
 [ "$(wc -l < "$T/sum2")" = 5 ] || fail "second summary"
-ok "second converge: 0 changed, 1 connection / 1 exec channel / 1 round trip per host"
+ok "second converge: 0 changed, 1 connection / 1 exec channel / 2 round trips per host"
 
 lab up > "$T/up2.txt" || fail "second up exited $?"
 grep -q "^RECAP" "$T/up2.txt" || fail "no recap"
-grep -q "5 hosts: 0 changed, 0 failed, 0 unreachable" "$T/up2.txt" || fail "recap: $(cat "$T/up2.txt")"
+grep -q "5 hosts: 0 changed, 0 restarts, 0 failed, 0 unreachable" "$T/up2.txt" || fail "recap: $(cat "$T/up2.txt")"
 grep -q started "$T/up2.txt" && fail "second up restarted hosts"
 ok "second up reuses the running hosts and changes nothing"

@@ -5,13 +5,16 @@ LC_NET=${LC_NET:-22}
 
 lab up > "$T/up.txt" 2>&1 || { cat "$T/up.txt"; fail "up"; }
 
-# demo_api's `service` is used only by demo_api's env file.
-sed -i 's/service: demo-api/service: demo-api-v2/' "$INV"
+# demo_api's `service` var is used only by its service's environment file:
+# that file changes on that host, and the service restarts.
+sed -i 's/service: demo-api$/service: demo-api-v2/' "$INV"
 lab --json up > "$T/a.json" || fail "converge after var change exited $?"
 changed_ops "$T/a.json" > "$T/a"
-[ "$(cat "$T/a")" = "demo_api template /etc/lab/demo_api.env" ] || fail "changed: $(cat "$T/a")"
-hssh demo_api cat /etc/lab/demo_api.env | grep -qx "DD_SERVICE=demo-api-v2" || fail "new value not on demo_api"
-ok "a host var used by one file changes that file on that host only"
+printf '%s\n' "demo_api service /etc/labctl/services/demo-api.env" "demo_api service demo-api" > "$T/want"
+diff -u "$T/want" "$T/a" || fail "changed set"
+hssh demo_api cat /etc/labctl/services/demo-api.env | grep -qx "DD_SERVICE='demo-api-v2'" || fail "new value not on demo_api"
+http_get "http://$(addr demo_api):8081/" | grep -q '"service":"demo-api-v2"' || fail "the service did not restart with the new value"
+ok "a host var used by one file changes that file on that host only (and restarts its service)"
 
 # twitter_collector's app_port is used by its own env file and, through
 # hosts.twitter_collector.app_port, by the frontend's page config.

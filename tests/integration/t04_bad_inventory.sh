@@ -40,9 +40,9 @@ echo '  - template: { src: datadog.yaml, dest: /etc/x, mode: "0640", owner: "{{ 
 expect_error "undefined variable" "role\.yaml:[0-9]+:[0-9]+ 'owner':1: undefined variable 'no_such_var'"
 cp "$LC_SOURCE_DIR/roles/base/role.yaml" "$T/roles/base/role.yaml"
 
-echo 'oops: {{ missing }}' >> "$T/roles/demo_api/templates/demo_api.env"
-expect_error "undefined variable in a template" "demo_api/templates/demo_api\.env:[0-9]+: undefined variable 'missing'"
-cp "$LC_SOURCE_DIR/roles/demo_api/templates/demo_api.env" "$T/roles/demo_api/templates/demo_api.env"
+echo 'oops: {{ missing }}' >> "$T/roles/twitter_collector/templates/collector.env"
+expect_error "undefined variable in a template" "twitter_collector/templates/collector\.env:[0-9]+: undefined variable 'missing'"
+cp "$LC_SOURCE_DIR/roles/twitter_collector/templates/collector.env" "$T/roles/twitter_collector/templates/collector.env"
 
 echo '  - file: { src: ../../base/role.yaml, dest: /etc/x }' >> "$T/roles/frontend/role.yaml"
 expect_error "src escaping the role" "role\.yaml:[0-9]+:[0-9]+: src '\.\./\.\./base/role\.yaml' must be a relative path inside"

@@ -364,7 +364,7 @@ static void test_edit_only_resource(void **state)
 
 	/* the host's content differs from the edited result: push it */
 	set_fact(r, 1, 0600, "a=1\nb=1\n");
-	assert_int_equal(lc_res_decide(r, "web", &err), 0);
+	assert_int_equal(lc_res_decide(web, r, &err), 0);
 	assert_content(r, "a=2\nb=1\nk=host\n");
 	assert_int_equal(r->mode, 0600);  /* unmanaged: kept */
 	assert_int_equal(r->need_content, 1);
@@ -374,7 +374,7 @@ static void test_edit_only_resource(void **state)
 	/* the host already has the result: nothing to do */
 	r = res(web, "/etc/y.conf");
 	set_fact(r, 1, 0644, "q=1\nk=v\n");
-	assert_int_equal(lc_res_decide(r, "web", &err), 0);
+	assert_int_equal(lc_res_decide(web, r, &err), 0);
 	assert_content(r, "q=1\nk=v\n");
 	assert_int_equal(r->need_content, 0);
 	assert_int_equal(r->need_meta, 0);
@@ -395,7 +395,7 @@ static void test_edit_only_meta_and_create(void **state)
 	/* the content is right, the mode is not */
 	r = res(web, "/etc/y.conf");
 	set_fact(r, 1, 0600, "k=v\n");
-	assert_int_equal(lc_res_decide(r, "web", &err), 0);
+	assert_int_equal(lc_res_decide(web, r, &err), 0);
 	assert_int_equal(r->need_content, 0);
 	assert_int_equal(r->need_meta, 1);
 	assert_int_equal(r->mode, 0644);
@@ -404,7 +404,7 @@ static void test_edit_only_meta_and_create(void **state)
 	/* create: true starts from an empty file */
 	r = res(web, "/etc/new.conf");
 	set_fact(r, 0, 0, "");
-	assert_int_equal(lc_res_decide(r, "web", &err), 0);
+	assert_int_equal(lc_res_decide(web, r, &err), 0);
 	assert_content(r, "k=v\n");
 	assert_int_equal(r->mode, 0644);
 	assert_int_equal(r->need_content, 1);
@@ -423,7 +423,7 @@ static void test_edit_missing_file(void **state)
 	web = plan_ok(f, "web");
 	r = res(web, "/etc/x.conf");
 	set_fact(r, 0, 0, "");
-	assert_int_equal(lc_res_decide(r, "web", &err), LC_EREMOTE);
+	assert_int_equal(lc_res_decide(web, r, &err), LC_EREMOTE);
 	assert_int_equal(err.code, LC_EREMOTE);
 	assert_string_equal(err.msg, "/etc/x.conf does not exist on web "
 			    "(set create: true to create it)");

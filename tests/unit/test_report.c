@@ -333,7 +333,7 @@ static const char summary_keys[] =
 	"assert set(d) == {\"event\", \"hosts\", \"seconds\"}, d\n"
 	"assert d[\"event\"] == \"summary\"\n"
 	"assert list(d[\"hosts\"]) == [\"demo_api\", \"web\", \"db\"]\n"
-	"keys = {\"ok\", \"changed\", \"failed\", \"unreachable\", \"connections\",\n"
+	"keys = {\"ok\", \"changed\", \"restarts\", \"failed\", \"unreachable\", \"connections\",\n"
 	"        \"exec_channels\", \"round_trips\", \"sftp_files\", \"seconds\"}\n"
 	"for h in d[\"hosts\"].values():\n"
 	"    assert set(h) == keys, h\n"
@@ -353,13 +353,13 @@ static void test_recap_json(void **state)
 	lc_report_recap(&f->rep, runs, 4, 0.21);
 	assert_string_equal(written(f),
 		"{\"event\":\"summary\",\"hosts\":{"
-		"\"demo_api\":{\"ok\":7,\"changed\":1,\"failed\":0,\"unreachable\":false,"
+		"\"demo_api\":{\"ok\":7,\"changed\":1,\"restarts\":0,\"failed\":0,\"unreachable\":false,"
 		"\"connections\":1,\"exec_channels\":1,\"round_trips\":2,\"sftp_files\":1,"
 		"\"seconds\":0.200},"
-		"\"web\":{\"ok\":0,\"changed\":0,\"failed\":0,\"unreachable\":true,"
+		"\"web\":{\"ok\":0,\"changed\":0,\"restarts\":0,\"failed\":0,\"unreachable\":true,"
 		"\"connections\":0,\"exec_channels\":0,\"round_trips\":0,\"sftp_files\":0,"
 		"\"seconds\":0.000},"
-		"\"db\":{\"ok\":3,\"changed\":0,\"failed\":2,\"unreachable\":false,"
+		"\"db\":{\"ok\":3,\"changed\":0,\"restarts\":0,\"failed\":2,\"unreachable\":false,"
 		"\"connections\":1,\"exec_channels\":1,\"round_trips\":1,\"sftp_files\":0,"
 		"\"seconds\":1.500}},"
 		"\"seconds\":0.210}\n");
@@ -389,13 +389,13 @@ static void test_recap_human(void **state)
 	lc_report_recap(&f->rep, runs, 1, 2.0);
 	assert_string_equal(written(f),
 		"\nRECAP\n"
-		"demo_api           ok=7    changed=1    failed=0    unreachable=0\n"
-		"web                ok=0    changed=0    failed=0    unreachable=1\n"
-		"db                 ok=3    changed=0    failed=2    unreachable=0\n"
-		"3 hosts: 1 changed, 2 failed, 1 unreachable in 0.21 s\n"
+		"demo_api           ok=7    changed=1    restarts=0   failed=0    unreachable=0\n"
+		"web                ok=0    changed=0    restarts=0   failed=0    unreachable=1\n"
+		"db                 ok=3    changed=0    restarts=0   failed=2    unreachable=0\n"
+		"3 hosts: 1 changed, 0 restarts, 2 failed, 1 unreachable in 0.21 s\n"
 		"\nRECAP\n"
-		"demo_api           ok=7    changed=1    failed=0    unreachable=0\n"
-		"1 host: 1 changed, 0 failed, 0 unreachable in 2.00 s\n");
+		"demo_api           ok=7    changed=1    restarts=0   failed=0    unreachable=0\n"
+		"1 host: 1 changed, 0 restarts, 0 failed, 0 unreachable in 2.00 s\n");
 }
 
 static void test_note(void **state)

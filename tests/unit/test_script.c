@@ -344,7 +344,7 @@ static void test_parse_facts_errors(void **state)
 	parse_fails(f, "0 Q\n", "unexpected output from the host: 'Q'");
 	parse_fails(f, "0 D 7777x root root\n", "unexpected facts for /d");
 	parse_fails(f, "0 D 755 root\n", "unexpected facts for /d");
-	parse_fails(f, "1 F 644 root root abc\n", "bad digest for /f");
+	parse_fails(f, "1 F 644 root root 3 abc\n", "bad digest for /f");
 	parse_fails(f, "1 C !!!\n", "bad content for /f");
 	/* empty lines are ignored; a missing last newline is fine */
 	{

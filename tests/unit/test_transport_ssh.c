@@ -536,7 +536,14 @@ static void test_put(void **state)
 	rc = t->ops->put(t, bad, "x", 1, 0644, &err);
 	assert_int_equal(rc, LC_EREMOTE);
 	assert_non_null(strstr(err.msg, bad));
-	assert_non_null(strstr(err.msg, "SFTP"));
+	assert_non_null(strstr(err.msg, "existing is not a directory"));
+	/* an SFTP status is named: a directory cannot be opened for writing */
+	free(bad);
+	bad = path_in("new/a");
+	rc = t->ops->put(t, bad, "x", 1, 0644, &err);
+	assert_int_equal(rc, LC_EREMOTE);
+	if (!strstr(err.msg, bad) || !strstr(err.msg, "SFTP FAILURE"))
+		fail_msg("%s", err.msg);
 	/* the transport still works */
 	run_ok(t, "echo ok", &out, 0);
 	assert_string_equal(out.buf, "ok\n");
@@ -575,7 +582,8 @@ static void test_hostkey_mismatch(void **state)
 	default_opts(&o, &id, &kh);
 	bad = path_in("known_hosts.bad");
 	name = known_name();
-	assert_int_equal(shf("printf '%%s %%s\\n' '%s' \"$(cut -d' ' -f1,2 %s/other_ed25519.pub)\" > %s",
+	assert_int_equal(shf("printf '%%s %%s\\n' '%s' "
+			     "\"$(cut -d' ' -f1,2 %s/other_ed25519.pub)\" > %s",
 			     name, fx->dir, bad), 0);
 	o.known_hosts = bad;
 	o.accept_new_hostkeys = 1; /* must not matter for a changed key */
@@ -593,14 +601,16 @@ static void test_hostkey_mismatch(void **state)
 	free(after);
 
 	/* known only with a key type the server no longer offers */
-	assert_int_equal(shf("printf '%%s %%s\\n' '%s' \"$(cut -d' ' -f1,2 %s/user_rsa.pub)\" > %s",
+	assert_int_equal(shf("printf '%%s %%s\\n' '%s' "
+			     "\"$(cut -d' ' -f1,2 %s/user_rsa.pub)\" > %s",
 			     name, fx->dir, bad), 0);
 	msg = open_fails(&o, LC_EHOSTKEY);
 	assert_non_null(strstr(msg, "man-in-the-middle"));
 	free(msg);
 
 	/* @revoked */
-	assert_int_equal(shf("cp %s %s && printf '@revoked %%s %%s\\n' '%s' \"$(cut -d' ' -f1,2 %s/host_ed25519.pub)\" >> %s",
+	assert_int_equal(shf("cp %s %s && printf '@revoked %%s %%s\\n' '%s' "
+			     "\"$(cut -d' ' -f1,2 %s/host_ed25519.pub)\" >> %s",
 			     kh, bad, name, fx->dir, bad), 0);
 	msg = open_fails(&o, LC_EHOSTKEY);
 	assert_non_null(strstr(msg, "revoked"));
