@@ -115,10 +115,15 @@ static int converge(struct lc_host_run *run, struct lc_transport *t, int apply,
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
 		goto out;
 	if (status == LC_LOCK_EXIT) {
-		const char *who = strncmp(out.buf, "L ", 2) ? "another labctl" : out.buf + 2;
+		const char *who = "another labctl";
+		size_t wl = strlen(who);
 
-		rc = lc_error_set(err, LC_ETIMEOUT, "locked by %.300s; gave up after %d s "
-				  "(--lock-timeout)", who, lock_timeout);
+		if (!strncmp(out.buf, "L ", 2) && out.len > 3) {
+			who = out.buf + 2;
+			wl = strcspn(who, "\n");
+		}
+		rc = lc_error_set(err, LC_ETIMEOUT, "locked by %.*s; gave up after %d s "
+				  "(--lock-timeout)", (int)(wl > 300 ? 300 : wl), who, lock_timeout);
 		goto out;
 	}
 	if (status) {
@@ -199,8 +204,6 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 		run->stats = t->stats;
 		t->ops->close(t);
 		run->status = rc ? LC_HOST_FAILED : LC_HOST_DONE;
-		if (rc)
-			lc_error_prefix(&run->err, "%s", h->name);
 	}
 	for (i = 0; i < run->plan.n_res; i++) {
 		switch (run->plan.res[i].status) {
