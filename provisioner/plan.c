@@ -569,7 +569,7 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 	size_t i;
 	int rc, secret = 0;
 
-	if (op->kind != LC_OP_COMMAND && op->kind != LC_OP_SERVICE) {
+	if (op->kind != LC_OP_COMMAND && op->kind != LC_OP_SERVICE && op->kind != LC_OP_PACKAGE) {
 		if ((rc = render_field(&path, s, op, op->kind == LC_OP_FILE ||
 				       op->kind == LC_OP_TEMPLATE ? "dest" : "path",
 				       op->path, NULL, err)))
@@ -670,6 +670,14 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 		return 0;
 	case LC_OP_SERVICE:
 		return add_service(p, s, op, err);
+	case LC_OP_PACKAGE: {
+		struct lc_buf names = LC_BUF_INIT;
+
+		for (i = 0; i < op->packages->n_items; i++)
+			lc_buf_addf(&names, "%s%s", i ? " " : "", op->packages->items[i]->str);
+		res_add(p, LC_RES_PACKAGE, op, lc_buf_detach(&names, NULL));
+		return 0;
+	}
 	case LC_OP_COMMAND:
 		r = res_add(p, LC_RES_COMMAND, op, lc_xstrdup(op->run));
 		r->run = op->run;
@@ -935,6 +943,9 @@ int lc_res_decide(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err
 	case LC_RES_COMMAND:
 		r->need_meta = f->guard_run;
 		break;
+	case LC_RES_PACKAGE:
+		r->need_meta = f->missing && *f->missing;
+		break;
 	case LC_RES_SERVICE:
 		for (i = 0; i < r->n_watch; i++)
 			if (p->res[r->watch[i]].status == LC_RES_CHANGED)
@@ -976,6 +987,7 @@ void lc_host_plan_release(struct lc_host_plan *p)
 		free(r->env);
 		free(r->fact.owner);
 		free(r->fact.group);
+		free(r->fact.missing);
 		lc_buf_release(&r->fact.content);
 		free(r->tmp_path);
 		free(r->msg);
@@ -1122,6 +1134,9 @@ void lc_res_describe(struct lc_res *r)
 		break;
 	case LC_RES_FILE:
 		describe_file(&b, r);
+		break;
+	case LC_RES_PACKAGE:
+		lc_buf_addf(&b, "would install: %s\n", r->fact.missing ? r->fact.missing : "");
 		break;
 	case LC_RES_COMMAND:
 		lc_buf_adds(&b, "would run: ");

@@ -16,7 +16,7 @@
 #include "role.h"
 #include "sha.h"
 
-enum lc_res_kind { LC_RES_DIR, LC_RES_FILE, LC_RES_COMMAND, LC_RES_SERVICE };
+enum lc_res_kind { LC_RES_DIR, LC_RES_FILE, LC_RES_COMMAND, LC_RES_SERVICE, LC_RES_PACKAGE };
 
 /* Service managers.  A service's files exist for both; the facts batch
  * tells which one the host runs and the other's resources drop out. */
@@ -54,6 +54,7 @@ struct lc_fact {
 	long pid;
 	int restart_pending;  /* a restart recorded by an earlier converge */
 	char recorded[LC_SHA256_HEX];  /* digest in the host's state record, or "" */
+	char *missing;      /* package: the names not installed, space-separated */
 };
 
 struct lc_res {

@@ -18,6 +18,7 @@ const char *lc_op_kind_name(enum lc_op_kind k)
 	case LC_OP_EDIT: return "edit";
 	case LC_OP_COMMAND: return "command";
 	case LC_OP_SERVICE: return "service";
+	case LC_OP_PACKAGE: return "package";
 	}
 	return "?";
 }
@@ -196,7 +197,8 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 		   struct lc_error *err)
 {
 	static const char *const kinds[] = { "dir", "file", "template", "edit", "command",
-		"service", NULL };
+		"service", "package", NULL };
+	static const char *const pkg_keys[] = { "names", NULL };
 	static const char *const dir_keys[] = { "path", "mode", "owner", "group", NULL };
 	static const char *const file_keys[] = { "src", "dest", "mode", "owner", "group", NULL };
 	static const char *const edit_keys[] = { "path", "edits", "create", "mode", "owner",
@@ -247,6 +249,35 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 			return lc_node_error(err, LC_EPARSE, body, "an edit op needs 'edits'");
 		if ((rc = load_edits(op, v, err)))
 			return rc;
+	} else if (!strcmp(name, "package")) {
+		size_t i, j;
+
+		op->kind = LC_OP_PACKAGE;
+		if ((rc = lc_node_check_keys(body, pkg_keys, "a package op", err)))
+			return rc;
+		if (!(op->packages = lc_node_get(body, "names")))
+			return lc_node_error(err, LC_EPARSE, body, "a package op needs 'names'");
+		if ((rc = lc_node_expect(op->packages, LC_NODE_SEQ, "'names'", err)))
+			return rc;
+		if (!op->packages->n_items)
+			return lc_node_error(err, LC_EPARSE, op->packages, "'names' is empty");
+		for (i = 0; i < op->packages->n_items; i++) {
+			const struct lc_node *pn = op->packages->items[i];
+
+			if ((rc = lc_node_expect(pn, LC_NODE_SCALAR, "a package name", err)))
+				return rc;
+			/* Debian package names: [a-z0-9][a-z0-9+.-]+ */
+			for (j = 0; j < pn->len; j++)
+				if (!((pn->str[j] >= 'a' && pn->str[j] <= 'z') ||
+				      (pn->str[j] >= '0' && pn->str[j] <= '9') ||
+				      (j && strchr("+.-", pn->str[j]))))
+					return lc_node_error(err, LC_EPARSE, pn,
+							     "'%s' is not a Debian package name", pn->str);
+			if (pn->len < 2)
+				return lc_node_error(err, LC_EPARSE, pn,
+						     "'%s' is not a Debian package name", pn->str);
+		}
+		return 0;
 	} else if (!strcmp(name, "service")) {
 		const char *state = NULL;
 		size_t i;

@@ -9,6 +9,7 @@
  *                   edits: [ "s/ERE/repl/g" | { line: L, match: ERE, after: ERE } |
  *                            { absent: ERE } ] }
  *     - command:  { run: CMD, creates: P | unless: CMD, chdir: D, env: { K: V } }
+ *     - package:  { names: [ nginx, python3-flask ] }        (apt/dpkg)
  *     - service:  { name: N, run: CMD, chdir: D, user: U, env: { K: V },
  *                   state: running | stopped, restart_on: [ PATH, ... ] }
  *
@@ -30,6 +31,7 @@ enum lc_op_kind {
 	LC_OP_EDIT,
 	LC_OP_COMMAND,
 	LC_OP_SERVICE,
+	LC_OP_PACKAGE,
 };
 
 enum lc_edit_spec_kind { LC_SPEC_SUBST, LC_SPEC_LINE, LC_SPEC_ABSENT };
@@ -61,6 +63,8 @@ struct lc_op {
 	const char *name, *user;
 	int stopped;                  /* state: stopped */
 	const struct lc_node *restart_on;  /* list of path templates or NULL */
+	/* package */
+	const struct lc_node *packages;    /* list of package names */
 };
 
 struct lc_role {

@@ -64,6 +64,12 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 		const struct lc_res *r = &p->res[i];
 
 		switch (r->kind) {
+		case LC_RES_PACKAGE:
+			/* names were checked at load: [a-z0-9+.-] only */
+			lc_buf_addf(out, "lc_m=; for lc_n in %s; do case \"$(dpkg-query -W -f='${Status}' "
+				    "\"$lc_n\" 2>/dev/null)\" in *' installed') ;; *) lc_m=\"$lc_m $lc_n\";; "
+				    "esac; done; echo \"%zu K$lc_m\"\n", r->path, i);
+			break;
 		case LC_RES_SERVICE:
 			lc_buf_addf(out, "lc_v %zu ", i);
 			q(out, r->path);
@@ -234,6 +240,10 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			break;
 		case 'G':
 			r->fact.guard_run = rest[0] == '1';
+			break;
+		case 'K':
+			free(r->fact.missing);
+			r->fact.missing = lc_xstrdup(rest);
 			break;
 		case 'V':
 			r->fact.running = rest[0] == '1';
@@ -485,6 +495,10 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
 				break;
 			case LC_RES_COMMAND:
 				command_op(out, r);
+				break;
+			case LC_RES_PACKAGE:
+				lc_buf_addf(out, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+					    "--no-install-recommends -- %s", r->fact.missing);
 				break;
 			case LC_RES_SERVICE:
 				if (r->action == LC_SVC_STOP || r->action == LC_SVC_RESTART)

@@ -72,3 +72,16 @@ lab --json converge demo_api > "$T/fix.json" || fail "repair converge"
 [ "$(hssh demo_api sha256sum /opt/agent/bin/agent | cut -c1-64)" = "$(sha256sum < "$r/files/agent.bin" | cut -c1-64)" ] \
 	|| fail "binary not repaired"
 ok "a changed byte in the binary is detected and repaired"
+
+# package: nothing runs when every package is installed; a missing one is
+# named by plan (which installs nothing).
+echo '  - package: { names: [coreutils, sed] }' >> "$r/role.yaml"
+lab --json converge demo_api > "$T/pkg.json" || fail "converge with installed packages"
+[ -z "$(changed_ops "$T/pkg.json")" ] || fail "installed packages reported changed: $(changed_ops "$T/pkg.json")"
+echo '  - package: { names: [coreutils, labctl-no-such-package-xyz] }' >> "$r/role.yaml"
+set +e
+lab plan demo_api > "$T/pkg.txt"; rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "pending  package coreutils labctl-no-such-package-xyz" "$T/pkg.txt" \
+	&& grep -qx "    would install: labctl-no-such-package-xyz" "$T/pkg.txt" || fail "package plan: $(cat "$T/pkg.txt")"
+ok "package: installed ones cost nothing; a missing one is named by plan"
