@@ -7,6 +7,7 @@ static const struct lc_cmd *const table[] = {
 	&lc_cmd_up,
 	&lc_cmd_converge,
 	&lc_cmd_plan,
+	&lc_cmd_status,
 	&lc_cmd_ping,
 	&lc_cmd_down,
 	NULL,

@@ -37,6 +37,7 @@ struct lc_cmd {
 extern const struct lc_cmd lc_cmd_up;
 extern const struct lc_cmd lc_cmd_converge;
 extern const struct lc_cmd lc_cmd_plan;
+extern const struct lc_cmd lc_cmd_status;
 extern const struct lc_cmd lc_cmd_ping;
 extern const struct lc_cmd lc_cmd_down;
 

@@ -101,8 +101,8 @@ out:
 }
 
 /* Facts, decisions, uploads, apply: everything after connecting. */
-static int converge(struct lc_host_run *run, struct lc_transport *t, int apply,
-		    int lock_timeout, const char *lock_holder, struct lc_error *err)
+static int converge(struct lc_host_run *run, struct lc_transport *t,
+		    const struct lc_engine_opts *opts, struct lc_error *err)
 {
 	struct lc_host_plan *p = &run->plan;
 	struct lc_buf script = LC_BUF_INIT, out = LC_BUF_INIT;
@@ -110,7 +110,8 @@ static int converge(struct lc_host_run *run, struct lc_transport *t, int apply,
 	size_t i;
 	int rc, status;
 
-	lc_script_lock(&script, lock_timeout, lock_holder);
+	if (opts->lock_holder)  /* read-only runs (status) take no lock */
+		lc_script_lock(&script, opts->lock_timeout, opts->lock_holder);
 	lc_script_facts(&script, p);
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
 		goto out;
@@ -123,7 +124,7 @@ static int converge(struct lc_host_run *run, struct lc_transport *t, int apply,
 			wl = strcspn(who, "\n");
 		}
 		rc = lc_error_set(err, LC_ETIMEOUT, "locked by %.*s; gave up after %d s "
-				  "(--lock-timeout)", (int)(wl > 300 ? 300 : wl), who, lock_timeout);
+				  "(--lock-timeout)", (int)(wl > 300 ? 300 : wl), who, opts->lock_timeout);
 		goto out;
 	}
 	if (status) {
@@ -137,8 +138,9 @@ static int converge(struct lc_host_run *run, struct lc_transport *t, int apply,
 	if ((rc = decide_all(p, nonce, err)) < 0)
 		goto out;
 	rc = 0;
-	if (!apply) {
-		rc = describe(t, p, err);
+	if (!opts->apply) {
+		if (opts->describe)
+			rc = describe(t, p, err);
 		goto out;
 	}
 	for (i = 0; i < p->n_res; i++) {
@@ -199,8 +201,7 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	if (rc) {
 		run->status = LC_HOST_UNREACHABLE;
 	} else {
-		rc = converge(run, t, pool->opts->apply, pool->opts->lock_timeout,
-			      pool->opts->lock_holder, &run->err);
+		rc = converge(run, t, pool->opts, &run->err);
 		run->stats = t->stats;
 		t->ops->close(t);
 		run->status = rc ? LC_HOST_FAILED : LC_HOST_DONE;

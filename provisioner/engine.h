@@ -25,6 +25,7 @@ struct lc_host_run {
 	struct lc_error err;          /* for UNREACHABLE / FAILED */
 	unsigned ok, changed, failed;
 	unsigned restarts;            /* services restarted (or to restart: plan) */
+	unsigned health_failed;       /* health checks that did not pass */
 	struct lc_transport_stats stats;
 	double seconds;
 };
@@ -32,9 +33,11 @@ struct lc_host_run {
 struct lc_engine_opts {
 	int jobs;
 	int apply;                    /* 0: read facts and decide only */
+	int describe;                 /* with apply 0: fetch contents, make diffs */
 	int accept_new_hostkeys;
 	int lock_timeout;             /* seconds to wait for another labctl's lock */
-	const char *lock_holder;      /* who we are, for a waiting labctl's message */
+	const char *lock_holder;      /* who we are, for a waiting labctl's message;
+				       * NULL: take no lock (read-only runs) */
 	/* Called under the engine's lock, once per host when it finishes, so
 	 * output of different hosts never interleaves. */
 	void (*on_host_done)(void *data, const struct lc_host_run *run);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "health.h"
 #include "inventory.h"
 #include "transport.h"
 
@@ -103,11 +104,12 @@ int main(int argc, char **argv)
 	}
 	ctx.args = argv + optind + 1;
 	ctx.n_args = (size_t)(argc - optind - 1);
-	if (lc_transport_ssh_global_init(&err)) {
+	if (lc_transport_ssh_global_init(&err) || lc_health_global_init(&err)) {
 		fprintf(stderr, "labctl: %s\n", err.msg);
 		return LC_EXIT_FAILED;
 	}
 	status = cmd->exec(&ctx);
+	lc_health_global_release();
 	lc_transport_ssh_global_release();
 	if (fflush(stdout) != 0)
 		return LC_EXIT_FAILED;

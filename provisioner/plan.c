@@ -706,6 +706,36 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 	return 0;
 }
 
+static int add_health(struct lc_host_plan *p, struct scope *s, const struct lc_node *h,
+		      struct lc_error *err)
+{
+	const struct lc_node *url = lc_node_get(h, "url"), *v;
+	struct lc_buf name = LC_BUF_INIT, b = LC_BUF_INIT;
+	struct lc_health_check *c;
+	long x;
+	int rc;
+
+	lc_node_where(&name, url);
+	rc = lc_template_render(&b, name.buf, url->str, url->len, scope_lookup, s, NULL, err);
+	lc_buf_release(&name);
+	if (rc) {
+		lc_buf_release(&b);
+		return rc;
+	}
+	p->health = lc_xrealloc(p->health, (p->n_health + 1) * sizeof(*p->health));
+	c = &p->health[p->n_health++];
+	memset(c, 0, sizeof(*c));
+	c->host = p->host->name;
+	c->url = lc_buf_detach(&b, NULL);
+	c->want_status = 200;
+	c->timeout_ms = 10000;
+	if ((v = lc_node_get(h, "status")) && !lc_node_int(&x, v, 100, 599, NULL))
+		c->want_status = x;
+	if ((v = lc_node_get(h, "timeout")) && !lc_node_int(&x, v, 1, 600, NULL))
+		c->timeout_ms = (int)x * 1000;
+	return 0;
+}
+
 /* Run every edit over in; with prove, also check each edit on its own
  * result (an edit that changes its own output would change the file on
  * every converge) and the whole list on its result (edits that undo each
@@ -819,6 +849,8 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 			break;
 		for (j = 0; !rc && j < role->n_ops; j++)
 			rc = add_op(out, &s, &role->ops[j], blobs, err);
+		for (j = 0; !rc && role->health && j < role->health->n_items; j++)
+			rc = add_health(out, &s, role->health->items[j], err);
 	}
 	/* Content known locally: apply edits now, so template + edits are one
 	 * computed result compared once with the host. */
@@ -998,6 +1030,12 @@ void lc_host_plan_release(struct lc_host_plan *p)
 		free(r->watch);
 	}
 	free(p->res);
+	for (i = 0; i < p->n_health; i++) {
+		free((char *)p->health[i].url);
+		lc_health_release(&p->health[i]);
+	}
+	free(p->health);
+	lc_buf_release(&p->agent_status);
 	for (i = 0; i < p->n_roles; i++)
 		free(p->roles[i]);
 	free(p->roles);

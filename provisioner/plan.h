@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "edit.h"
 #include "error.h"
+#include "health.h"
 #include "inventory.h"
 #include "role.h"
 #include "sha.h"
@@ -127,6 +128,10 @@ struct lc_host_plan {
 	struct lc_doc state;        /* the host's state record, when it has one */
 	char **roles;               /* applied, in order */
 	size_t n_roles;
+	struct lc_health_check *health;  /* the roles' health checks, rendered */
+	size_t n_health;
+	int want_agent_status;      /* status: also read the agent's status file */
+	struct lc_buf agent_status; /* its JSON, when read */
 };
 
 #define LC_DIFF_MAX_BYTES ((long)1 << 20)  /* larger files: sizes and digests */
@@ -136,6 +141,7 @@ struct lc_host_plan {
 #define LC_LOCK_FILE LC_STATE_DIR "/lock"
 #define LC_LOCK_EXIT 75            /* the facts batch could not take the lock */
 #define LC_SERVICES_DIR "/etc/labctl/services"
+#define LC_AGENT_STATUS "/var/lib/lab-agent/status.json"
 
 /* Compute a host's desired state.  Errors name role file:line:col. */
 int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,

@@ -248,6 +248,47 @@ void lc_report_host(struct lc_report *r, const struct lc_host_run *run)
 	lc_buf_release(&b);
 }
 
+void lc_report_health(struct lc_report *r, const struct lc_host_run *run)
+{
+	const struct lc_host_plan *p = &run->plan;
+	struct lc_buf b = LC_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < p->n_health; i++) {
+		const struct lc_health_check *c = &p->health[i];
+
+		lc_buf_reset(&b);
+		if (r->json) {
+			lc_buf_adds(&b, "{\"event\":\"health\",\"host\":");
+			json_str(&b, r, p->host->name);
+			lc_buf_adds(&b, ",\"url\":");
+			json_str(&b, r, c->url);
+			lc_buf_addf(&b, ",\"ok\":%s,\"status\":%ld,\"seconds\":%.3f",
+				    c->ok ? "true" : "false", c->got_status, c->seconds);
+			if (c->error) {
+				lc_buf_adds(&b, ",\"error\":");
+				json_str(&b, r, c->error);
+			}
+			lc_buf_adds(&b, "}\n");
+			fputs(b.buf, r->out);
+		} else {
+			char *m;
+
+			lc_buf_addf(&b, "%-18s %-8s health %s", p->host->name,
+				    c->ok ? "healthy" : "failed", c->url);
+			if (c->ok)
+				lc_buf_addf(&b, " (%ld in %.2f s)\n", c->got_status, c->seconds);
+			else
+				lc_buf_addf(&b, ": %s\n", c->error ? c->error : "failed");
+			m = lc_report_mask(r, b.buf);
+			fputs(m, r->out);
+			free(m);
+		}
+	}
+	fflush(r->out);
+	lc_buf_release(&b);
+}
+
 void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t n,
 		     double seconds)
 {
@@ -271,7 +312,7 @@ void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t
 				    "\"unreachable\":%s,\"connections\":%u,\"exec_channels\":%u,"
 				    "\"round_trips\":%u,\"sftp_files\":%u,\"seconds\":%.3f}",
 				    run->ok, run->changed, run->restarts,
-				    run->failed + (run->status == LC_HOST_FAILED),
+				    run->failed + run->health_failed + (run->status == LC_HOST_FAILED),
 				    run->status == LC_HOST_UNREACHABLE ? "true" : "false",
 				    run->stats.connections, run->stats.exec_channels,
 				    run->stats.round_trips, run->stats.sftp_files, run->seconds);
@@ -285,7 +326,7 @@ void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t
 	fputs("\nRECAP\n", r->out);
 	for (i = 0; i < n; i++) {
 		const struct lc_host_run *run = &runs[i];
-		unsigned f = run->failed + (run->status == LC_HOST_FAILED);
+		unsigned f = run->failed + run->health_failed + (run->status == LC_HOST_FAILED);
 		int u = run->status == LC_HOST_UNREACHABLE;
 
 		if (!run->plan.host)

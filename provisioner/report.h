@@ -27,6 +27,8 @@ void lc_report_release(struct lc_report *r);
 char *lc_report_mask(const struct lc_report *r, const char *s);
 
 void lc_report_host(struct lc_report *r, const struct lc_host_run *run);
+/* One line per health check of a host. */
+void lc_report_health(struct lc_report *r, const struct lc_host_run *run);
 void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t n,
 		     double seconds);
 /* A one-line progress/status message ("starting 5 local hosts"). */

@@ -336,7 +336,8 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 int lc_role_load(struct lc_role *out, const char *roles_dir, const char *name,
 		 struct lc_error *err)
 {
-	static const char *const keys[] = { "description", "defaults", "ops", NULL };
+	static const char *const keys[] = { "description", "defaults", "ops", "health", NULL };
+	static const char *const health_keys[] = { "url", "status", "timeout", NULL };
 	const struct lc_node *root, *ops;
 	char *path;
 	size_t i;
@@ -362,6 +363,27 @@ int lc_role_load(struct lc_role *out, const char *roles_dir, const char *name,
 	if ((out->defaults = lc_node_get(root, "defaults")) &&
 	    (rc = lc_node_expect(out->defaults, LC_NODE_MAP, "'defaults'", err)))
 		goto fail;
+	if ((out->health = lc_node_get(root, "health"))) {
+		if ((rc = lc_node_expect(out->health, LC_NODE_SEQ, "'health'", err)))
+			goto fail;
+		for (i = 0; i < out->health->n_items; i++) {
+			const struct lc_node *h = out->health->items[i], *v;
+			long x;
+
+			if ((rc = lc_node_expect(h, LC_NODE_MAP, "a health check", err)) ||
+			    (rc = lc_node_check_keys(h, health_keys, "a health check", err)))
+				goto fail;
+			if (!(v = lc_node_get(h, "url")) || v->kind != LC_NODE_SCALAR ||
+			    (strncmp(v->str, "http://", 7) && strncmp(v->str, "https://", 8))) {
+				rc = lc_node_error(err, LC_EPARSE, v ? v : h,
+						   "a health check needs an http:// or https:// 'url'");
+				goto fail;
+			}
+			if (((v = lc_node_get(h, "status")) && (rc = lc_node_int(&x, v, 100, 599, err))) ||
+			    ((v = lc_node_get(h, "timeout")) && (rc = lc_node_int(&x, v, 1, 600, err))))
+				goto fail;
+		}
+	}
 	if (!(ops = lc_node_get(root, "ops"))) {
 		rc = lc_error_set(err, LC_EPARSE, "%s: the role has no 'ops'", path);
 		goto fail;

@@ -13,6 +13,9 @@
  *     - service:  { name: N, run: CMD, chdir: D, user: U, env: { K: V },
  *                   state: running | stopped, restart_on: [ PATH, ... ] }
  *
+ *   health:                          checked after the converge, concurrently
+ *     - { url: "http://{{ host.address }}:8081/health", status: 200, timeout: 10 }
+ *
  * String fields other than run/unless are templates ({{ var }}).  run and
  * unless are shell text written by the role author and are never templated:
  * values reach them only through `env`, which is passed literally. */
@@ -72,6 +75,7 @@ struct lc_role {
 	char *dir;
 	struct lc_doc doc;
 	const struct lc_node *defaults;  /* map or NULL, inside doc */
+	const struct lc_node *health;    /* list or NULL, inside doc */
 	struct lc_op *ops;
 	size_t n_ops;
 };

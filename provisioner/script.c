@@ -57,6 +57,9 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 	else
 		lc_buf_adds(out, "if [ -d /run/systemd/system ]; then lc_backend=systemd; "
 			    "else lc_backend=daemon; fi\n");
+	if (p->want_agent_status)
+		lc_buf_adds(out, "if [ -f " LC_AGENT_STATUS " ]; then printf 'A '; base64 -w0 < "
+			    LC_AGENT_STATUS "; echo; fi\n");
 	lc_buf_adds(out, "echo \"B $lc_backend\"\n"
 		    "if [ -f " LC_STATE_FILE " ]; then printf 'S '; base64 -w0 < " LC_STATE_FILE
 		    "; echo; fi\n");
@@ -167,6 +170,13 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 		if (!strncmp(line, "B ", 2)) {
 			p->backend = !strcmp(line + 2, "systemd") ? LC_BACKEND_SYSTEMD :
 				     LC_BACKEND_DAEMON;
+			free(line);
+			continue;
+		}
+		if (!strncmp(line, "A ", 2)) {
+			lc_buf_reset(&p->agent_status);
+			if (lc_base64_decode(&p->agent_status, line + 2, linelen - 2))
+				lc_buf_reset(&p->agent_status);
 			free(line);
 			continue;
 		}

@@ -1,0 +1,213 @@
+/* cmd_status.c - `labctl status [TARGET...]`: per host, what runs there as
+ * the host and its agent see it.  Read-only: one facts batch per host (no
+ * lock), the agent's status file, the health checks. */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+
+static const char *scalar(const struct lc_node *map, const char *key)
+{
+	const struct lc_node *v = lc_node_get(map, key);
+
+	return v && v->kind == LC_NODE_SCALAR ? v->str : NULL;
+}
+
+static void join_list(struct lc_buf *b, const struct lc_node *list)
+{
+	size_t i;
+
+	for (i = 0; list && list->kind == LC_NODE_SEQ && i < list->n_items; i++)
+		if (list->items[i]->kind == LC_NODE_SCALAR)
+			lc_buf_addf(b, "%s%s", i ? "," : "", list->items[i]->str);
+}
+
+/* "name=value" of the first few values a check last reported. */
+static void check_values(struct lc_buf *b, const struct lc_node *vals, size_t max)
+{
+	size_t i;
+
+	for (i = 0; vals && vals->kind == LC_NODE_MAP && i < vals->n_pairs && i < max; i++)
+		if (vals->pairs[i].value->kind == LC_NODE_SCALAR)
+			lc_buf_addf(b, "%s%s=%s", i ? " " : "", vals->pairs[i].key->str,
+				    vals->pairs[i].value->str);
+	if (vals && vals->kind == LC_NODE_MAP && vals->n_pairs > max)
+		lc_buf_addf(b, " (+%zu more)", vals->n_pairs - max);
+}
+
+static const char *last_converge(const struct lc_host_plan *p)
+{
+	const char *t = scalar(p->state.root, "converged_at");
+
+	return t ? t : "never";
+}
+
+static void human(struct lc_buf *b, const struct lc_host_run *run)
+{
+	const struct lc_host_plan *p = &run->plan;
+	struct lc_doc agent = LC_DOC_INIT;
+	const struct lc_node *cfg, *checks;
+	size_t i;
+
+	if (run->status == LC_HOST_UNREACHABLE || run->status == LC_HOST_FAILED) {
+		lc_buf_addf(b, "%-18s %s: %s\n", p->host->name,
+			    run->status == LC_HOST_UNREACHABLE ? "unreachable" : "failed", run->err.msg);
+		return;
+	}
+	lc_buf_addf(b, "%-18s reachable, last converge %s\n", p->host->name, last_converge(p));
+	if (!p->agent_status.len ||
+	    lc_yaml_load_buf(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
+			     NULL, NULL) || !agent.root) {
+		lc_buf_adds(b, "    agent: no status file (" LC_AGENT_STATUS ")\n");
+	} else {
+		cfg = lc_node_get(agent.root, "config");
+		lc_buf_addf(b, "    agent: pid %s, running since %s\n",
+			    scalar(agent.root, "pid") ? scalar(agent.root, "pid") : "?",
+			    scalar(agent.root, "running_since") ? scalar(agent.root, "running_since") : "?");
+		lc_buf_addf(b, "    agent sees: hostname=%s env=%s tags=",
+			    scalar(cfg, "hostname") ? scalar(cfg, "hostname") : "?",
+			    scalar(cfg, "env") ? scalar(cfg, "env") : "?");
+		join_list(b, lc_node_get(cfg, "tags"));
+		lc_buf_addc(b, '\n');
+		checks = lc_node_get(agent.root, "checks");
+		for (i = 0; checks && checks->kind == LC_NODE_MAP && i < checks->n_pairs; i++) {
+			const struct lc_node *c = checks->pairs[i].value;
+			const char *e = scalar(c, "error");
+
+			lc_buf_addf(b, "    check %s: ", checks->pairs[i].key->str);
+			if (e && strcmp(e, "null") && *e)
+				lc_buf_addf(b, "error: %s", e);
+			else
+				check_values(b, lc_node_get(c, "last_value"), 3);
+			lc_buf_addf(b, " (last run %s)\n",
+				    scalar(c, "last_run") ? scalar(c, "last_run") : "never");
+		}
+	}
+	for (i = 0; i < p->n_res; i++) {
+		const struct lc_res *r = &p->res[i];
+
+		if (r->kind != LC_RES_SERVICE)
+			continue;
+		if (r->fact.running)
+			lc_buf_addf(b, "    service %s: running (pid %ld)\n", r->path, r->fact.pid);
+		else
+			lc_buf_addf(b, "    service %s: %s\n", r->path,
+				    r->stopped ? "stopped (as wanted)" : "NOT running");
+	}
+	for (i = 0; i < p->n_health; i++)
+		lc_buf_addf(b, "    health %s: %s\n", p->health[i].url,
+			    p->health[i].ok ? "ok" : p->health[i].error ? p->health[i].error : "failed");
+	lc_doc_release(&agent);
+}
+
+static void json(struct lc_buf *b, const struct lc_host_run *run)
+{
+	const struct lc_host_plan *p = &run->plan;
+	struct lc_doc agent = LC_DOC_INIT;
+	size_t i;
+	int first = 1;
+
+	lc_buf_adds(b, "{\"event\":\"status\",\"host\":");
+	lc_buf_add_json(b, p->host->name, strlen(p->host->name));
+	lc_buf_addf(b, ",\"reachable\":%s", run->status == LC_HOST_DONE ? "true" : "false");
+	if (run->status != LC_HOST_DONE) {
+		lc_buf_adds(b, ",\"error\":");
+		lc_buf_add_json(b, run->err.msg, strlen(run->err.msg));
+		lc_buf_adds(b, "}\n");
+		return;
+	}
+	lc_buf_adds(b, ",\"last_converge\":");
+	if (scalar(p->state.root, "converged_at"))
+		lc_buf_add_json(b, last_converge(p), strlen(last_converge(p)));
+	else
+		lc_buf_adds(b, "null");
+	/* the agent's own JSON, when it parses */
+	lc_buf_adds(b, ",\"agent\":");
+	if (p->agent_status.len &&
+	    !lc_yaml_load_buf(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
+			      NULL, NULL) && agent.root) {
+		size_t n = p->agent_status.len;
+
+		while (n && (p->agent_status.buf[n - 1] == '\n' || p->agent_status.buf[n - 1] == ' '))
+			n--;
+		lc_buf_add(b, p->agent_status.buf, n);
+	} else {
+		lc_buf_adds(b, "null");
+	}
+	lc_doc_release(&agent);
+	lc_buf_adds(b, ",\"services\":{");
+	for (i = 0; i < p->n_res; i++) {
+		const struct lc_res *r = &p->res[i];
+
+		if (r->kind != LC_RES_SERVICE)
+			continue;
+		if (!first)
+			lc_buf_addc(b, ',');
+		first = 0;
+		lc_buf_add_json(b, r->path, strlen(r->path));
+		lc_buf_addf(b, ":{\"running\":%s,\"pid\":%ld,\"wanted\":\"%s\"}",
+			    r->fact.running ? "true" : "false", r->fact.pid,
+			    r->stopped ? "stopped" : "running");
+	}
+	lc_buf_adds(b, "},\"health\":[");
+	for (i = 0; i < p->n_health; i++) {
+		lc_buf_addf(b, "%s{\"url\":", i ? "," : "");
+		lc_buf_add_json(b, p->health[i].url, strlen(p->health[i].url));
+		lc_buf_addf(b, ",\"ok\":%s,\"status\":%ld}", p->health[i].ok ? "true" : "false",
+			    p->health[i].got_status);
+	}
+	lc_buf_adds(b, "]}\n");
+}
+
+static int exec_status(struct lc_cmd_ctx *ctx)
+{
+	struct lc_session s;
+	struct lc_buf b = LC_BUF_INIT;
+	size_t i;
+	int status;
+
+	if ((status = lc_session_open(&s, ctx, "status")))
+		return status;
+	for (i = 0; i < s.inv.n_hosts; i++)
+		s.runs[i].plan.want_agent_status = 1;
+	status = lc_session_run(&s, ctx, 0, 0, NULL) ? LC_EXIT_FAILED : LC_EXIT_OK;
+	if (lc_session_health(&s, 0))
+		status = LC_EXIT_FAILED;
+	for (i = 0; i < s.inv.n_hosts; i++) {
+		char *m;
+
+		if (!s.runs[i].plan.host)
+			continue;
+		lc_buf_reset(&b);
+		if (ctx->json)
+			json(&b, &s.runs[i]);
+		else
+			human(&b, &s.runs[i]);
+		m = lc_report_mask(&s.rep, b.buf);
+		fputs(m, ctx->out);
+		free(m);
+		for (size_t j = 0; j < s.runs[i].plan.n_res; j++)
+			if (s.runs[i].plan.res[j].kind == LC_RES_SERVICE &&
+			    !s.runs[i].plan.res[j].stopped && !s.runs[i].plan.res[j].fact.running)
+				status = LC_EXIT_FAILED;
+	}
+	lc_buf_release(&b);
+	lc_session_close(&s);
+	return status;
+}
+
+const struct lc_cmd lc_cmd_status = {
+	.name = "status",
+	.usage = "status [TARGET...]",
+	.summary = "show what runs on each host: agent, checks, services, health",
+	.help =
+		"For each selected host: whether it is reachable and when it was last\n"
+		"converged; the monitoring agent's pid and start time, the hostname, tags\n"
+		"and env it sees, each check's last values or error; every service and\n"
+		"whether it runs; the health checks. Reads only: takes no lock, changes\n"
+		"nothing. Exit status 0 when every host is reachable, every service that\n"
+		"should run runs and every health check passes; 1 otherwise.\n",
+	.exec = exec_status,
+};
