@@ -71,7 +71,7 @@ static int decide_all(struct lc_host_plan *p, const char *nonce, struct lc_error
 			if (r->status == LC_RES_CHANGED)
 				any = 1;
 			if (r->status == LC_RES_CHANGED && r->need_content)
-				r->tmp_path = lc_script_tmp_path(r->path, nonce);
+				r->tmp_path = lc_script_tmp_path(r, i, nonce);
 		}
 	}
 	return any;

@@ -277,7 +277,7 @@ static int load_host(struct lc_inventory *inv, struct lc_host *h, const struct l
 
 static int load(struct lc_inventory *inv, struct lc_error *err)
 {
-	static const char *const keys[] = { "name", "provider", "state_dir", "roles_dir",
+	static const char *const keys[] = { "name", "provider", "state_dir", "roles_dir", "project_dir",
 		"ssh", "tags", "vars", "hosts", NULL };
 	const struct lc_node *root = inv->doc.root, *v, *hosts;
 	const char *user = "root";
@@ -301,11 +301,19 @@ static int load(struct lc_inventory *inv, struct lc_error *err)
 					     inv->provider);
 	}
 	inv->roles_dir = path_from(inv->dir, "../roles");
+	inv->project_dir = path_from(inv->dir, "..");
+	if ((v = lc_node_get(root, "project_dir"))) {
+		if ((rc = lc_node_expect(v, LC_NODE_SCALAR, "project_dir", err)))
+			return rc;
+		free(inv->project_dir);
+		inv->project_dir = path_from(inv->dir, v->str);
+	}
 	inv->state_dir = path_from(inv->dir, "../.lab");
 	if ((v = lc_node_get(root, "roles_dir"))) {
 		if ((rc = lc_node_expect(v, LC_NODE_SCALAR, "roles_dir", err)))
 			return rc;
 		free(inv->roles_dir);
+	free(inv->project_dir);
 		inv->roles_dir = path_from(inv->dir, v->str);
 	}
 	if ((v = lc_node_get(root, "state_dir"))) {
@@ -394,6 +402,7 @@ void lc_inventory_release(struct lc_inventory *inv)
 	free(inv->path);
 	free(inv->dir);
 	free(inv->roles_dir);
+	free(inv->project_dir);
 	free(inv->state_dir);
 	free(inv->provider);
 	free(inv->identity_file);

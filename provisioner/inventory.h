@@ -33,6 +33,7 @@ struct lc_inventory {
 	char *path;              /* as given */
 	char *dir;               /* directory holding the inventory file */
 	char *roles_dir;         /* absolute or relative to cwd */
+	char *project_dir;       /* holds apps/ and build/ (default: the inventory's ..) */
 	char *state_dir;
 	char *provider;          /* "local" or "ssh" */
 	char *identity_file;     /* NULL: ssh-agent (provider ssh) */

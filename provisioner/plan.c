@@ -958,6 +958,7 @@ int lc_res_decide(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err
 						    "create it)", r->path, host);
 			if ((rc = apply_edits(r, f->content.buf, f->content.len, err)))
 				return rc;
+			r->from_host = 1;
 		}
 		if (r->mode >= 0)
 			mode = r->mode;

@@ -45,6 +45,7 @@ enum lc_change_why {
 struct lc_fact {
 	int known;          /* the facts batch reported this resource */
 	int exists;
+	int no_parent;      /* missing, and so is its directory */
 	int mode;
 	char *owner, *group;
 	char sha[LC_SHA256_HEX];
@@ -67,6 +68,7 @@ struct lc_res {
 	char *owner, *group;        /* NULL: unmanaged */
 	/* file */
 	int has_content;            /* content known locally: data, len */
+	int from_host;              /* the content was computed from the host's */
 	const char *data;           /* own.buf, or a shared blob (file ops) */
 	size_t len;
 	struct lc_buf own;
@@ -139,6 +141,7 @@ struct lc_host_plan {
 #define LC_STATE_FILE LC_STATE_DIR "/state.json"
 #define LC_RESTARTS_FILE LC_STATE_DIR "/restarts"
 #define LC_LOCK_FILE LC_STATE_DIR "/lock"
+#define LC_STAGE_DIR LC_STATE_DIR "/stage"
 #define LC_LOCK_EXIT 75            /* the facts batch could not take the lock */
 #define LC_SERVICES_DIR "/etc/labctl/services"
 #define LC_AGENT_STATUS "/var/lib/lab-agent/status.json"

@@ -59,28 +59,37 @@ static int get_mode(int *out, const struct lc_node *map, struct lc_error *err)
 	return lc_node_error(err, LC_EPARSE, v, "expected an octal mode such as \"0644\" for 'mode'");
 }
 
-/* src must name something inside role_dir/sub, after resolving symlinks. */
+/* src must name something inside role_dir/sub - or, written @apps/... or
+ * @build/..., inside the project's apps/ or build/ directory - after
+ * resolving symlinks. */
 static int resolve_src(struct lc_op *op, const struct lc_role *r, const char *sub,
 		       const struct lc_node *v, struct lc_error *err)
 {
 	char *base = NULL, *want = NULL, *real_base = NULL, *real = NULL;
+	const char *rel = v->str, *top = NULL;
 	struct stat st;
 	size_t bl;
 	int rc = 0;
 
-	if (v->str[0] == '/' || !strcmp(v->str, "..") || !strncmp(v->str, "../", 3) ||
-	    strstr(v->str, "/../") || (strlen(v->str) >= 3 && !strcmp(v->str + strlen(v->str) - 3, "/..")))
+	if (!strncmp(rel, "@apps/", 6) || !strncmp(rel, "@build/", 7)) {
+		top = rel[1] == 'a' ? "apps" : "build";
+		rel += strlen(top) + 2;
+	}
+	if (!*rel || rel[0] == '/' || !strcmp(rel, "..") || !strncmp(rel, "../", 3) ||
+	    strstr(rel, "/../") || (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/..")))
 		return lc_node_error(err, LC_EPARSE, v,
-				     "src '%s' must be a relative path inside %s/%s", v->str, r->dir, sub);
-	base = lc_xasprintf("%s/%s", r->dir, sub);
-	want = lc_xasprintf("%s/%s", base, v->str);
+				     "src '%s' must be a relative path inside %s/%s", v->str,
+				     top ? r->project_dir : r->dir, top ? top : sub);
+	base = top ? lc_xasprintf("%s/%s", r->project_dir, top) : lc_xasprintf("%s/%s", r->dir, sub);
+	want = lc_xasprintf("%s/%s", base, rel);
 	real_base = realpath(base, NULL);
 	real = realpath(want, NULL);
 	if (!real || !real_base) {
-		rc = lc_node_error(err, LC_EPARSE, v, "src '%s': %s: %s", v->str, want, strerror(errno));
+		rc = lc_node_error(err, LC_EPARSE, v, "src '%s': %s: %s%s", v->str, want, strerror(errno),
+				   top && !strcmp(top, "build") ? " (build labctl first: ./bootstrap)" : "");
 		goto out;
 	}
-	{
+	if (!top) {
 		char *real_role = realpath(r->dir, NULL);
 		char *expect = real_role ? lc_xasprintf("%s/%s", real_role, sub) : NULL;
 		int same = expect && !strcmp(expect, real_base);
@@ -333,8 +342,8 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 	return 0;
 }
 
-int lc_role_load(struct lc_role *out, const char *roles_dir, const char *name,
-		 struct lc_error *err)
+int lc_role_load(struct lc_role *out, const char *roles_dir, const char *project_dir,
+		 const char *name, struct lc_error *err)
 {
 	static const char *const keys[] = { "description", "defaults", "ops", "health", NULL };
 	static const char *const health_keys[] = { "url", "status", "timeout", NULL };
@@ -346,6 +355,7 @@ int lc_role_load(struct lc_role *out, const char *roles_dir, const char *name,
 	memset(out, 0, sizeof(*out));
 	out->name = lc_xstrdup(name);
 	out->dir = lc_xasprintf("%s/%s", roles_dir, name);
+	out->project_dir = lc_xstrdup(project_dir);
 	path = lc_xasprintf("%s/role.yaml", out->dir);
 	if ((rc = lc_yaml_load_file(&out->doc, path, NULL, err))) {
 		if (rc == LC_EIO)
@@ -415,6 +425,7 @@ void lc_role_release(struct lc_role *r)
 	free(r->ops);
 	free(r->name);
 	free(r->dir);
+	free(r->project_dir);
 	lc_doc_release(&r->doc);
 	memset(r, 0, sizeof(*r));
 }
@@ -448,7 +459,7 @@ static int add_role(struct lc_roles *rs, const struct lc_inventory *inv, const c
 	}
 	free(path);
 	rs->roles = lc_xrealloc(rs->roles, (rs->n + 1) * sizeof(*rs->roles));
-	if ((rc = lc_role_load(&rs->roles[rs->n], inv->roles_dir, name, err)))
+	if ((rc = lc_role_load(&rs->roles[rs->n], inv->roles_dir, inv->project_dir, name, err)))
 		return rc;
 	rs->n++;
 	return 0;

@@ -3,7 +3,8 @@
  *   defaults: { var: value, ... }
  *   ops:
  *     - dir:      { path: P, mode: "0755", owner: U, group: G }
- *     - file:     { src: files/..., dest: P, mode, owner, group }   (a file or a tree)
+ *     - file:     { src: files/..., dest: P, mode, owner, group }   (a file or a tree;
+ *                   src @apps/X or @build/X: the project's apps/ or build/ dir) 
  *     - template: { src: templates/..., dest: P, mode, owner, group }
  *     - edit:     { path: P, create: false, mode, owner, group,
  *                   edits: [ "s/ERE/repl/g" | { line: L, match: ERE, after: ERE } |
@@ -73,6 +74,7 @@ struct lc_op {
 struct lc_role {
 	char *name;
 	char *dir;
+	char *project_dir;               /* where @apps/ and @build/ live */
 	struct lc_doc doc;
 	const struct lc_node *defaults;  /* map or NULL, inside doc */
 	const struct lc_node *health;    /* list or NULL, inside doc */
@@ -86,8 +88,8 @@ struct lc_roles {
 };
 
 /* Load roles_dir/NAME/role.yaml. Checks every src stays inside the role. */
-int lc_role_load(struct lc_role *out, const char *roles_dir, const char *name,
-		 struct lc_error *err);
+int lc_role_load(struct lc_role *out, const char *roles_dir, const char *project_dir,
+		 const char *name, struct lc_error *err);
 void lc_role_release(struct lc_role *r);
 
 /* Load every role named by the hosts (and base, if roles_dir has it). */

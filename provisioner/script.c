@@ -35,7 +35,8 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 		"    echo \"$1 F $lc_m ${lc_h%% *}\"\n"
 		"    if [ \"$3\" = 1 ]; then printf '%s C ' \"$1\"; base64 -w0 < \"$2\"; echo; fi\n"
 		"  elif [ -e \"$2\" ] || [ -L \"$2\" ]; then echo \"$1 X\"\n"
-		"  else echo \"$1 -\"; fi\n"
+		"  elif [ -d \"${2%/*}/\" ]; then echo \"$1 -\"\n"
+		"  else echo \"$1 - noparent\"; fi\n"
 		"}\n"
 		"lc_d() {\n"
 		"  if [ -d \"$2\" ] && [ ! -L \"$2\" ]; then echo \"$1 D $(stat -c '%a %U %G' -- \"$2\")\"\n"
@@ -211,6 +212,7 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 		switch (w[1][0]) {
 		case '-':
 			r->fact.exists = 0;
+			r->fact.no_parent = !strcmp(rest, "noparent");
 			break;
 		case 'X':
 			rc = lc_error_set(err, LC_EREMOTE, "%s exists on the host but is not a %s",
@@ -291,11 +293,16 @@ int lc_script_contents(struct lc_buf *out, const struct lc_host_plan *p)
 	return n;
 }
 
-char *lc_script_tmp_path(const char *path, const char *nonce)
+char *lc_script_tmp_path(const struct lc_res *r, size_t idx, const char *nonce)
 {
-	const char *slash = strrchr(path, '/');
+	const char *slash = strrchr(r->path, '/');
 
-	return lc_xasprintf("%.*s/.labctl.%s.%s", (int)(slash - path), path, slash + 1, nonce);
+	/* A new file in a directory that does not exist yet is staged in
+	 * labctl's own directory: creating its directory early would get in
+	 * the way of ops that run before it (e.g. initdb wants it empty). */
+	if (r->fact.no_parent)
+		return lc_xasprintf(LC_STAGE_DIR "/%s.%zu", nonce, idx);
+	return lc_xasprintf("%.*s/.labctl.%s.%s", (int)(slash - r->path), r->path, slash + 1, nonce);
 }
 
 static void add_owner(struct lc_buf *b, const struct lc_res *r, const char *target)
@@ -353,19 +360,32 @@ static void file_op(struct lc_buf *out, const struct lc_res *r)
 		add_owner(out, r, r->path);
 		return;
 	}
-	/* never overwrite a file that changed since it was read */
-	if (r->fact.exists) {
-		lc_buf_adds(out, "lc_h=$(sha256sum < ");
-		q(out, r->path);
-		lc_buf_addf(out, ") && [ \"${lc_h%%%% *}\" = %s ] || ", r->fact.sha);
-	} else {
-		lc_buf_adds(out, "[ ! -e ");
-		q(out, r->path);
-		lc_buf_adds(out, " ] || ");
+	/* Content computed from the host's: never overwrite the file if it
+	 * changed since it was read. */
+	if (r->from_host) {
+		if (r->fact.exists) {
+			lc_buf_adds(out, "lc_h=$(sha256sum < ");
+			q(out, r->path);
+			lc_buf_addf(out, ") && [ \"${lc_h%%%% *}\" = %s ] || ", r->fact.sha);
+		} else {
+			lc_buf_adds(out, "[ ! -e ");
+			q(out, r->path);
+			lc_buf_adds(out, " ] || ");
+		}
+		lc_buf_adds(out, "{ echo 'changed on the host since it was read; not overwritten'; "
+			    "rm -f -- ");
+		q(out, r->tmp_path);
+		lc_buf_adds(out, "; return 1; }\n  ");
 	}
-	lc_buf_adds(out, "{ echo 'changed on the host since it was read; not overwritten'; rm -f -- ");
-	q(out, r->tmp_path);
-	lc_buf_adds(out, "; return 1; }\n  ");
+	if (r->fact.no_parent) {
+		const char *slash = strrchr(r->path, '/');
+		char *dir = lc_xstrndup(r->path, (size_t)(slash - r->path));
+
+		lc_buf_adds(out, "mkdir -p -- ");
+		q(out, *dir ? dir : "/");
+		lc_buf_adds(out, " || return 1\n  ");
+		free(dir);
+	}
 	lc_buf_addf(out, "chmod %04o -- ", r->mode);
 	q(out, r->tmp_path);
 	if (r->fact.exists && !r->owner && !r->group) {

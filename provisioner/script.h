@@ -30,8 +30,9 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
  * is nothing to fetch (out untouched). */
 int lc_script_contents(struct lc_buf *out, const struct lc_host_plan *p);
 
-/* Temp path next to the target: DIR/.labctl.BASE.NONCE */
-char *lc_script_tmp_path(const char *path, const char *nonce);
+/* Temp path next to the target: DIR/.labctl.BASE.NONCE, or in
+ * LC_STAGE_DIR when the target's directory does not exist yet. */
+char *lc_script_tmp_path(const struct lc_res *r, size_t idx, const char *nonce);
 
 /* The apply batch for every resource with status CHANGED, in order. */
 void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p);

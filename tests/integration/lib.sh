@@ -8,7 +8,8 @@ set -euo pipefail
 : "${LC_NET:?each test sets LC_NET, the third octet of its addresses}"
 
 T=$(mktemp -d /tmp/labctl-test.XXXXXX)
-cp -r "$LC_SOURCE_DIR/inventory" "$LC_SOURCE_DIR/roles" "$T/"
+cp -r "$LC_SOURCE_DIR/inventory" "$LC_SOURCE_DIR/roles" "$LC_SOURCE_DIR/apps" "$T/"
+ln -s "$(cd "$(dirname "$LABCTL")" && pwd)" "$T/build"   # @build/: the agent binary
 INV=$T/inventory/lab.yaml
 sed -i "s/address: 127\.0\.10\./address: 127.0.$LC_NET./" "$INV"
 

@@ -273,7 +273,7 @@ static void test_unknown_key(void **state)
 		"host:\n"
 		"  web: { address: 127.0.0.2 }\n", LC_EPARSE,
 		"2:1: unknown key 'host' in the inventory (expected one of: name, provider, "
-		"state_dir, roles_dir, ssh, tags, vars, hosts)");
+		"state_dir, roles_dir, project_dir, ssh, tags, vars, hosts)");
 	load_fails(f,
 		"ssh: { user: root, prot: 22 }\n"
 		"hosts: { web: { address: 10.0.0.1 } }\n", LC_EPARSE,

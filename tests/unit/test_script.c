@@ -96,7 +96,7 @@ static void push(struct lc_res *r, const char *content, int mode)
 	r->mode = mode;
 	r->status = LC_RES_CHANGED;
 	r->need_content = 1;
-	r->tmp_path = lc_script_tmp_path(r->path, "t0");
+	r->tmp_path = lc_script_tmp_path(r, 0, "t0");
 	free(tu_write(NULL, r->tmp_path, content));
 }
 
@@ -485,8 +485,9 @@ static void test_apply_all_ok(void **state)
 	assert_string_equal(f->out.buf, "0 R 0 \n");
 }
 
-/* A file that changed on the host after the facts were read is not
- * overwritten, and the upload is removed. */
+/* A file whose new content was computed from the host's (an edit) and
+ * that changed on the host after the facts were read is not overwritten,
+ * and the upload is removed. */
 static void test_apply_refuses_changed_file(void **state)
 {
 	struct fx *f = *state;
@@ -498,8 +499,10 @@ static void test_apply_refuses_changed_file(void **state)
 	r = add(f, LC_RES_FILE, "f.txt");
 	fact_file(r, "as read\n", 0644);
 	push(r, "new\n", 0644);
+	r->from_host = 1;
 	r = add(f, LC_RES_FILE, "appeared.txt");   /* was missing when read */
 	push(r, "new\n", 0644);
+	r->from_host = 1;
 
 	assert_int_equal(run_apply(f), 1);
 	assert_int_equal(lc_script_parse_apply(&f->plan, f->out.buf, f->out.len, &err), 1);
@@ -525,13 +528,24 @@ static void test_apply_refuses_changed_file(void **state)
 
 static void test_tmp_path(void **state)
 {
-	char *p = lc_script_tmp_path("/etc/app/x.conf", "abc");
+	struct lc_res r;
+	char *p;
 
 	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.path = "/etc/app/x.conf";
+	p = lc_script_tmp_path(&r, 3, "abc");
 	assert_string_equal(p, "/etc/app/.labctl.x.conf.abc");
 	free(p);
-	p = lc_script_tmp_path("/x", "n");
+	r.path = "/x";
+	p = lc_script_tmp_path(&r, 3, "n");
 	assert_string_equal(p, "/.labctl.x.n");
+	free(p);
+	/* its directory does not exist yet: staged in labctl's own */
+	r.path = "/new/dir/x.conf";
+	r.fact.no_parent = 1;
+	p = lc_script_tmp_path(&r, 7, "n");
+	assert_string_equal(p, LC_STAGE_DIR "/n.7");
 	free(p);
 }
 
