@@ -323,7 +323,10 @@ def main():
         log.error("STREAM_SOURCE %s: not a readable file nor an http(s):// URL", cfg.source)
         return 1
     Handler.cfg = cfg
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    def stop(signum, _frame):
+        log.info("signal %d: stopping", signum)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
     server = ThreadingHTTPServer((cfg.app_host, cfg.app_port), Handler)
     server.daemon_threads = True
     Ingest(cfg).start()
@@ -335,6 +338,7 @@ def main():
         pass
     finally:
         server.server_close()
+        log.info("stopped")
 
 
 if __name__ == "__main__":
