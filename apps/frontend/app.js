@@ -58,8 +58,10 @@
         status.className = "status";
       })
       .catch(function (err) {
-        status.textContent = "Update failed (" + err.message + "); showing the last posts received.";
+        status.textContent = "Update failed (" + err.message + "); will retry.";
         status.className = "status error";
+        var loading = list.querySelector(".loading");
+        if (loading) loading.textContent = "Could not load the posts yet.";
       });
   }
 
