@@ -21,11 +21,13 @@ ok "a host var used by one file changes that file on that host only (and restart
 sed -i 's/app_port: "8082"/app_port: "9082"/' "$INV"
 lab --json up > "$T/b.json" || fail "converge exited $?"
 changed_ops "$T/b.json" > "$T/b"
-printf '%s\n' "frontend template /var/www/lab/config.js" \
-	"twitter_collector template /etc/lab/twitter_collector.env" > "$T/want"
+printf '%s\n' "frontend service frontend" "frontend template /etc/lab/frontend-site.conf" \
+	"twitter_collector service /etc/labctl/services/twitter-collector.env" \
+	"twitter_collector service twitter-collector" > "$T/want"
 diff -u "$T/want" "$T/b" || fail "changed set"
-hssh frontend cat /var/www/lab/config.js | grep -q ":9082/tweets/last/5" || fail "frontend not updated"
-hssh twitter_collector cat /etc/lab/twitter_collector.env | grep -qx "APP_PORT=9082" || fail "collector not updated"
+hssh frontend cat /etc/lab/frontend-site.conf | grep -q ":9082/;" || fail "frontend not updated"
+hssh twitter_collector cat /etc/labctl/services/twitter-collector.env | grep -qx "APP_PORT='9082'" || fail "collector not updated"
+http_get "http://$(addr frontend):8080/api/health" | grep -q '"status"' || fail "the front page's upstream does not answer after the change"
 ok "a var read through hosts.NAME changes the files that use it on every host that reads it"
 
 # A change for every host, then converge only the demo_api role: only the

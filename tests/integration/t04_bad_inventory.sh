@@ -40,9 +40,9 @@ echo '  - template: { src: datadog.yaml, dest: /etc/x, mode: "0640", owner: "{{ 
 expect_error "undefined variable" "role\.yaml:[0-9]+:[0-9]+ 'owner':1: undefined variable 'no_such_var'"
 cp "$LC_SOURCE_DIR/roles/base/role.yaml" "$T/roles/base/role.yaml"
 
-echo 'oops: {{ missing }}' >> "$T/roles/twitter_collector/templates/collector.env"
-expect_error "undefined variable in a template" "twitter_collector/templates/collector\.env:[0-9]+: undefined variable 'missing'"
-cp "$LC_SOURCE_DIR/roles/twitter_collector/templates/collector.env" "$T/roles/twitter_collector/templates/collector.env"
+echo '# {{ missing }}' >> "$T/roles/postgresql/templates/pg_hba.conf"
+expect_error "undefined variable in a template" "postgresql/templates/pg_hba\.conf:[0-9]+: undefined variable 'missing'"
+cp "$LC_SOURCE_DIR/roles/postgresql/templates/pg_hba.conf" "$T/roles/postgresql/templates/pg_hba.conf"
 
 echo '  - file: { src: ../../base/role.yaml, dest: /etc/x }' >> "$T/roles/frontend/role.yaml"
 expect_error "src escaping the role" "role\.yaml:[0-9]+:[0-9]+: src '\.\./\.\./base/role\.yaml' must be a relative path inside"

@@ -24,10 +24,12 @@ grep -qx -- "    +site: datadoghq.eu" "$T/p1.txt" || fail "diff: no + line"
 python3 - "$T/p1.json" <<'PY' || fail "plan --json"
 import json, sys
 ops = [json.loads(l) for l in open(sys.argv[1]) if '"op"' in l]
-assert len(ops) == 1, ops
+assert len(ops) == 2, ops
 o = ops[0]
-assert o["status"] == "pending" and o["why"] == "pending", o
+assert o["op"] == "template" and o["status"] == "pending" and o["why"] == "pending", o
 assert "+site: datadoghq.eu" in o["diff"], o
+# the agent watches its config: it would restart
+assert ops[1]["op"] == "service" and ops[1]["path"] == "lab-agent" and ops[1]["action"] == "restart", ops[1]
 PY
 for h in "${HOSTS[@]}"; do
 	hssh "$h" "grep -qx 'site: datadoghq.com' /etc/datadog-agent/datadog.yaml" || fail "plan changed $h"

@@ -20,7 +20,7 @@ read -r h changed failed unreach rt ch conn < <(json_summary "$T/noop.json")
 [ "$(pid)" = "$p1" ] && alive "$p1" || fail "the service was restarted by a no-op converge"
 ok "no-op converge leaves it alone (same pid)"
 
-echo "# change 1" >> "$T/roles/demo_api/files/app/app.py"
+echo "# change 1" >> "$T/apps/demo_api/app.py"
 set +e
 lab plan demo_api > "$T/plan.txt"; rc=$?
 set -e
@@ -40,7 +40,7 @@ alive "$p1" && fail "the old process still runs"
 ok "a watched change restarts it exactly once (pid $p1 -> $p2)"
 
 # A change, then a later op fails before the restart: the restart is owed.
-echo "# change 2" >> "$T/roles/demo_api/files/app/app.py"
+echo "# change 2" >> "$T/apps/demo_api/app.py"
 cp "$T/roles/demo_api/role.yaml" "$T/role.good"
 python3 - "$T/roles/demo_api/role.yaml" <<'PY'
 import sys
@@ -75,7 +75,11 @@ lab --json converge demo_api > "$T/c4.json"
 ok "the next converge performs the owed restart, once (pid $p2 -> $p3)"
 
 sed -i 's/      restart_on:/      state: stopped\n      restart_on:/' "$T/roles/demo_api/role.yaml"
-lab converge demo_api > "$T/c5.txt" || fail "stop"
+set +e
+lab converge demo_api > "$T/c5.txt"; rc=$?
+set -e
 grep -q "service demo-api (stopped)" "$T/c5.txt" || fail "stop line: $(cat "$T/c5.txt")"
+# its health check now fails, and so does the host
+[ "$rc" = 1 ] && grep -q "^demo_api .*failed   health http://" "$T/c5.txt" || fail "health of a stopped service: $rc $(cat "$T/c5.txt")"
 alive "$p3" && fail "still running after state: stopped"
-ok "state: stopped stops it"
+ok "state: stopped stops it (and its health check fails the host)"

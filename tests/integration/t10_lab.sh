@@ -1,0 +1,150 @@
+# The whole lab from nothing: labctl up ends with every host healthy, and
+# every part works when checked with independent clients (curl, psql,
+# ssh, headless Chromium, a local stand-in of the metrics intake).
+LC_NET=${LC_NET:-31}
+. "$(dirname "$0")/lib.sh"
+
+PGADDR=$(addr postgresql)
+
+# A local stand-in of the intake on 127.0.0.1; the agents send there.
+python3 "$LC_SOURCE_DIR/tests/agent/fake_intake.py" --port-file "$T/intake.port" --log "$T/intake.log" &
+intake=$!
+trap 'kill $intake 2>/dev/null; cleanup' EXIT
+for i in $(seq 1 50); do [ -s "$T/intake.port" ] && break; sleep 0.1; done
+port=$(cat "$T/intake.port")
+sed -i "s|^vars:|vars:\n  dd_url: http://127.0.0.1:$port|" "$INV"
+
+export DD_API_KEY=lab-test-key-0c1d2e3f
+lab up > "$T/up.txt" 2>&1 || { cat "$T/up.txt"; fail "up exited $?"; }
+tail -8 "$T/up.txt"
+grep -q "5 hosts: .* 0 failed, 0 unreachable" "$T/up.txt" || fail "recap"
+[ "$(grep -c " healthy  health " "$T/up.txt")" = 4 ] || fail "health checks: $(grep health "$T/up.txt")"
+ok "labctl up from nothing: every host converged and healthy"
+
+for p in / /api/apm /api/trace; do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$(addr demo_api):8081$p")" = 200 ] || fail "demo_api $p"
+done
+http_get "http://$(addr demo_api):8081/" | grep -q '"env":"development:local"' || fail "demo_api env"
+ok "demo_api answers 200 on /, /api/apm, /api/trace"
+
+# posts stream in at a few per second; wait for the first #love ones
+for i in $(seq 1 60); do
+	http_get "http://$(addr twitter_collector):8082/tweets/last/5" > "$T/tweets.json" || fail "collector"
+	grep -q '"id"' "$T/tweets.json" && break
+	sleep 0.5
+done
+PGPASSWORD=collector-lab-pw psql -h "$PGADDR" -U collector -d lab -At -F $'\t' \
+	-c "select id, text from tweets order by id desc limit 5" > "$T/rows.tsv"
+python3 - "$T/tweets.json" "$T/rows.tsv" <<'PY' || fail "tweets: $(cat "$T/tweets.json")"
+import json, sys
+posts = json.load(open(sys.argv[1]))
+assert 1 <= len(posts) <= 5, posts
+assert all("#love" in p["text"].lower() for p in posts), posts
+ids = [p["id"] for p in posts]
+assert ids == sorted(ids, reverse=True), ids
+rows = [l.split("\t", 1)[0] for l in open(sys.argv[2]).read().splitlines()]
+# rows keep arriving: the API's ids must be stored, and in the table's order
+assert set(str(i) for i in ids) <= set(rows) or int(rows[-1]) <= min(ids), (ids, rows)
+PY
+PGPASSWORD=collector-lab-pw psql -h "$PGADDR" -U collector -d lab -Atc "select count(*) from tweets where text !~* '#love'" | grep -qx 0 \
+	|| fail "a post without #love was kept"
+ok "GET /tweets/last/5: <= 5 #love posts, newest first, the same rows as in PostgreSQL"
+
+PGPASSWORD=datadog-lab-pw psql -h "$PGADDR" -U datadog -d postgres -Atc "select count(*) from pg_stat_database" | grep -Eq '^[0-9]+$' \
+	|| fail "datadog cannot read pg_stat_database"
+ok "the datadog user reads pg_stat_database"
+
+for i in $(seq 1 40); do
+	okall=1
+	for h in "${HOSTS[@]}"; do
+		hssh "$h" test -s /var/lib/lab-agent/status.json || okall=0
+	done
+	[ $okall = 1 ] && break
+	sleep 0.5
+done
+for h in "${HOSTS[@]}"; do
+	hssh "$h" cat /var/lib/lab-agent/status.json > "$T/st.json"
+	python3 - "$T/st.json" "$h" <<'PY' || fail "$h: agent status $(cat "$T/st.json")"
+import json, sys
+s = json.load(open(sys.argv[1])); h = sys.argv[2]
+c = s["config"]
+assert c["hostname"] == h, c
+assert c["env"] == "development:local", c
+assert "env:development:local" in c["tags"] and "project:datadog-lab" in c["tags"], c
+PY
+done
+hssh chaos_engine cat /var/lib/lab-agent/status.json > "$T/chaos.json"
+python3 - "$T/chaos.json" <<'PY' || fail "my_metric: $(cat "$T/chaos.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+vals = s["checks"]["my_metric"]["last_value"]
+v = [v for k, v in vals.items() if k.startswith("my_metric")][0]
+assert 0 <= v <= 1000, v
+PY
+ok "every agent reports its hostname, tags and env; my_metric is in 0..1000"
+
+for i in $(seq 1 60); do grep -q '/api/v1/series' "$T/intake.log" 2>/dev/null && break; sleep 0.5; done
+python3 - "$T/intake.log" "$DD_API_KEY" <<'PY' || fail "intake"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+series = [r for r in reqs if r["method"] == "POST" and r["path"] == "/api/v1/series"]
+assert series, reqs
+r = series[0]
+h = {k.lower(): v for k, v in r["headers"].items()}
+assert h["dd-api-key"] == sys.argv[2], h
+assert h["content-type"].startswith("application/json"), h
+body = json.loads(r["body"])
+s = body["series"][0]
+assert set(s) >= {"metric", "points", "type", "host", "tags"}, s
+ts, v = s["points"][0]
+assert isinstance(ts, int) and isinstance(v, (int, float)), s
+assert "env:development:local" in s["tags"], s
+hosts = {x["host"] for r in series for x in json.loads(r["body"])["series"]}
+print("intake got series from", sorted(hosts))
+PY
+ok "the agents submit series with the right shape and headers to the local intake"
+
+lab status > "$T/status.txt" || { cat "$T/status.txt"; fail "status exit"; }
+grep -q "agent sees: hostname=chaos_engine env=development:local" "$T/status.txt" || fail "status: $(cat "$T/status.txt")"
+grep -q "service twitter-collector: running" "$T/status.txt" || fail "status services"
+if grep -qF "$DD_API_KEY" "$T/status.txt" "$T/up.txt"; then fail "the API key was printed"; fi
+ok "labctl status shows agents, checks and services"
+
+if command -v chromium >/dev/null; then
+	prof=$(mktemp -d)
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$prof" --virtual-time-budget=8000 --dump-dom \
+		"http://$(addr frontend):8080/" > "$T/dom.html" 2>/dev/null || true
+	rm -rf "$prof"
+	n=$(grep -oi "#love" "$T/dom.html" | wc -l)
+	[ "$n" -ge 1 ] || fail "the page shows no #love posts: $(head -c 2000 "$T/dom.html")"
+	ok "the front page, in headless Chromium, shows $n #love posts"
+else
+	fail "chromium is not installed (./bootstrap --with-test-deps)"
+fi
+
+# A code change to the demo API: converge demo_api restarts only demo_api,
+# and the new code answers.
+
+python3 - "$T/apps/demo_api/app.py" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace('@app.route("/health")', '@app.route("/api/version-check")\ndef version_check():\n    return jsonify(check="new code")\n\n\n@app.route("/health")', 1)
+open(p, "w").write(s)
+PY
+grep -q version-check "$T/apps/demo_api/app.py" || fail "could not change the app"
+lab --json converge demo_api > "$T/c.json" || fail "converge demo_api"
+python3 - "$T/c.json" <<'PY' || fail "converge demo_api: $(cat "$T/c.json")"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+s = [e for e in ev if e.get("event") == "summary"][0]["hosts"]
+assert list(s) == ["demo_api"] and s["demo_api"]["restarts"] == 1, s
+PY
+http_get "http://$(addr demo_api):8081/api/version-check" | grep -q "new code" || fail "the new code does not answer"
+lab --json up > "$T/again.json" || fail "second converge"
+json_summary "$T/again.json" | while read -r h changed rest; do
+	[ "$changed" = 0 ] || fail "$h: second converge changed $changed"
+done
+ok "a code change: converge demo_api restarts only demo_api, the new code answers, then 0 changed"
