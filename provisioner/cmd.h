@@ -20,6 +20,8 @@ struct lc_cmd_ctx {
 	int json;                /* --json */
 	int accept_new_hostkeys;
 	int lock_timeout;        /* --lock-timeout seconds */
+	const char *ref;         /* --ref REV: deploy this commit */
+	int changed_only;        /* --changed */
 	char **args;             /* operands after the command name */
 	size_t n_args;
 	FILE *out;               /* results */

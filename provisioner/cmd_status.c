@@ -44,7 +44,24 @@ static const char *last_converge(const struct lc_host_plan *p)
 	return t ? t : "never";
 }
 
-static void human(struct lc_buf *b, const struct lc_host_run *run)
+/* "deployed 1a2b3c4-dirty (repo HEAD 5d6e7f8); behind: demo_api" */
+static void deployed(struct lc_buf *b, const struct lc_host_plan *p, const char *head)
+{
+	const char *v = scalar(p->state.root, "version");
+	char *behind = lc_plan_roles_behind(p);
+
+	lc_buf_addf(b, "    deployed: %s (repo HEAD %.7s); ", v ? v : "unknown",
+		    head && *head ? head : "none");
+	if (!behind)
+		lc_buf_adds(b, "never converged\n");
+	else if (!*behind)
+		lc_buf_adds(b, "every role as deployed\n");
+	else
+		lc_buf_addf(b, "roles whose inputs differ from what is deployed: %s\n", behind);
+	free(behind);
+}
+
+static void human(struct lc_buf *b, const struct lc_host_run *run, const char *head)
 {
 	const struct lc_host_plan *p = &run->plan;
 	struct lc_doc agent = LC_DOC_INIT;
@@ -57,6 +74,7 @@ static void human(struct lc_buf *b, const struct lc_host_run *run)
 		return;
 	}
 	lc_buf_addf(b, "%-18s reachable, last converge %s\n", p->host->name, last_converge(p));
+	deployed(b, p, head);
 	if (!p->agent_status.len ||
 	    lc_yaml_load_buf(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
 			     NULL, NULL) || !agent.root) {
@@ -102,10 +120,11 @@ static void human(struct lc_buf *b, const struct lc_host_run *run)
 	lc_doc_release(&agent);
 }
 
-static void json(struct lc_buf *b, const struct lc_host_run *run)
+static void json(struct lc_buf *b, const struct lc_host_run *run, const char *head)
 {
 	const struct lc_host_plan *p = &run->plan;
 	struct lc_doc agent = LC_DOC_INIT;
+	char *behind;
 	size_t i;
 	int first = 1;
 
@@ -118,6 +137,31 @@ static void json(struct lc_buf *b, const struct lc_host_run *run)
 		lc_buf_adds(b, "}\n");
 		return;
 	}
+	lc_buf_adds(b, ",\"deployed\":{\"commit\":");
+	if (scalar(p->state.root, "commit"))
+		lc_buf_add_json(b, scalar(p->state.root, "commit"), strlen(scalar(p->state.root, "commit")));
+	else
+		lc_buf_adds(b, "null");
+	lc_buf_adds(b, ",\"version\":");
+	if (scalar(p->state.root, "version"))
+		lc_buf_add_json(b, scalar(p->state.root, "version"), strlen(scalar(p->state.root, "version")));
+	else
+		lc_buf_adds(b, "null");
+	lc_buf_addf(b, ",\"dirty\":%s,\"repo_head\":\"%s\",\"roles_behind\":[",
+		    scalar(p->state.root, "dirty") && !strcmp(scalar(p->state.root, "dirty"), "true") ?
+		    "true" : "false", head ? head : "");
+	behind = lc_plan_roles_behind(p);
+	for (i = 0; behind && *behind;) {
+		size_t l = strcspn(behind + i, " ");
+
+		lc_buf_addf(b, "%s\"%.*s\"", i ? "," : "", (int)l, behind + i);
+		i += l;
+		if (!behind[i])
+			break;
+		i++;
+	}
+	free(behind);
+	lc_buf_adds(b, "]}");
 	lc_buf_adds(b, ",\"last_converge\":");
 	if (scalar(p->state.root, "converged_at"))
 		lc_buf_add_json(b, last_converge(p), strlen(last_converge(p)));
@@ -128,11 +172,14 @@ static void json(struct lc_buf *b, const struct lc_host_run *run)
 	if (p->agent_status.len &&
 	    !lc_yaml_load_buf(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
 			      NULL, NULL) && agent.root) {
-		size_t n = p->agent_status.len;
+		size_t n = p->agent_status.len, k;
 
 		while (n && (p->agent_status.buf[n - 1] == '\n' || p->agent_status.buf[n - 1] == ' '))
 			n--;
-		lc_buf_add(b, p->agent_status.buf, n);
+		/* one object per line: a raw newline can only be whitespace in
+		 * valid JSON (inside strings it is escaped) */
+		for (k = 0; k < n; k++)
+			lc_buf_addc(b, p->agent_status.buf[k] == '\n' ? ' ' : p->agent_status.buf[k]);
 	} else {
 		lc_buf_adds(b, "null");
 	}
@@ -182,9 +229,9 @@ static int exec_status(struct lc_cmd_ctx *ctx)
 			continue;
 		lc_buf_reset(&b);
 		if (ctx->json)
-			json(&b, &s.runs[i]);
+			json(&b, &s.runs[i], s.repo.head);
 		else
-			human(&b, &s.runs[i]);
+			human(&b, &s.runs[i], s.repo.head);
 		m = lc_report_mask(&s.rep, b.buf);
 		fputs(m, ctx->out);
 		free(m);

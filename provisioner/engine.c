@@ -134,6 +134,16 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	}
 	if ((rc = lc_script_parse_facts(p, out.buf, out.len, err)))
 		goto out;
+	if (opts->changed_only) {
+		char *behind = lc_plan_roles_behind(p);
+		int same = behind && !*behind;
+
+		free(behind);
+		if (same) {
+			p->skipped = 1;  /* inputs as deployed: not touched */
+			goto out;
+		}
+	}
 	nonce_hex(nonce);
 	if ((rc = decide_all(p, nonce, err)) < 0)
 		goto out;

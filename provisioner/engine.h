@@ -34,6 +34,7 @@ struct lc_engine_opts {
 	int jobs;
 	int apply;                    /* 0: read facts and decide only */
 	int describe;                 /* with apply 0: fetch contents, make diffs */
+	int changed_only;             /* leave hosts whose role inputs are unchanged */
 	int accept_new_hostkeys;
 	int lock_timeout;             /* seconds to wait for another labctl's lock */
 	const char *lock_holder;      /* who we are, for a waiting labctl's message;

@@ -1,6 +1,8 @@
 /* inventory.c - load and check inventory/lab.yaml. */
 #include "inventory.h"
 
+#include "source.h"
+
 #include <arpa/inet.h>
 #include <libgen.h>
 #include <limits.h>
@@ -362,15 +364,31 @@ static int load(struct lc_inventory *inv, struct lc_error *err)
 
 int lc_inventory_load(struct lc_inventory *out, const char *path, struct lc_error *err)
 {
-	char *tmp;
+	return lc_inventory_load_from(out, path, NULL, err);
+}
+
+int lc_inventory_load_from(struct lc_inventory *out, const char *path,
+			   struct lc_source *source, struct lc_error *err)
+{
+	char *tmp, *real = NULL, *dir;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->source = source;
 	out->path = lc_xstrdup(path);
 	tmp = lc_xstrdup(path);
-	out->dir = lc_xstrdup(dirname(tmp));
+	/* the directory as an absolute path: a git source maps paths by it */
+	dir = dirname(tmp);
+	real = realpath(dir, NULL);
+	out->dir = real ? real : lc_xstrdup(dir);
 	free(tmp);
-	if ((rc = lc_yaml_load_file(&out->doc, path, NULL, err)))
+	if (!lc_source_is_fs(source)) {
+		const char *base = strrchr(path, '/');
+
+		free(out->path);
+		out->path = lc_xasprintf("%s/%s", out->dir, base ? base + 1 : path);
+	}
+	if ((rc = lc_source_load_yaml(&out->doc, source, out->path, err)))
 		goto fail;
 	if ((rc = load(out, err)))
 		goto fail;

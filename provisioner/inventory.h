@@ -28,8 +28,13 @@ struct lc_host {
 	char *service_manager;   /* "daemon", "systemd" or NULL (detect) */
 };
 
+struct lc_source;
+struct lc_repo_info;
+
 struct lc_inventory {
 	struct lc_doc doc;
+	struct lc_source *source;  /* where it and the roles are read (not owned) */
+	const struct lc_repo_info *repo;  /* the repository, when in one (not owned) */
 	char *path;              /* as given */
 	char *dir;               /* directory holding the inventory file */
 	char *roles_dir;         /* absolute or relative to cwd */
@@ -48,6 +53,9 @@ struct lc_inventory {
 #define LC_INVENTORY_DEFAULT_PATH "inventory/lab.yaml"
 
 int lc_inventory_load(struct lc_inventory *out, const char *path, struct lc_error *err);
+/* The same, reading the inventory (and later the roles) from source. */
+int lc_inventory_load_from(struct lc_inventory *out, const char *path,
+			   struct lc_source *source, struct lc_error *err);
 void lc_inventory_release(struct lc_inventory *inv);
 
 const struct lc_host *lc_inventory_host(const struct lc_inventory *inv, const char *name);

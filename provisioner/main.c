@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "health.h"
+#include "source.h"
 #include "inventory.h"
 #include "transport.h"
 
@@ -25,6 +26,8 @@ static void usage(FILE *f)
 	      "      --json             one JSON object per line instead of text\n"
 	      "      --accept-new-hostkeys  trust and record unknown host keys\n"
 	      "      --lock-timeout S   wait up to S seconds for another labctl on a host (60)\n"
+	      "      --ref REV          deploy what commit REV holds (not the work tree)\n"
+	      "      --changed          converge only hosts whose role inputs changed\n"
 	      "  -h, --help             this help; 'labctl COMMAND --help' for a command\n"
 	      "      --version          print the version\n\n"
 	      "Exit status: 0 every host succeeded; 1 a host failed or was unreachable;\n"
@@ -40,6 +43,8 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "accept-new-hostkeys", no_argument, NULL, 'A' },
 		{ "lock-timeout", required_argument, NULL, 'L' },
+		{ "ref", required_argument, NULL, 'R' },
+		{ "changed", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -72,6 +77,8 @@ int main(int argc, char **argv)
 		case 'v': ctx.verbose = 1; break;
 		case 'J': ctx.json = 1; break;
 		case 'A': ctx.accept_new_hostkeys = 1; break;
+		case 'R': ctx.ref = optarg; break;
+		case 'C': ctx.changed_only = 1; break;
 		case 'L':
 			j = strtol(optarg, &end, 10);
 			if (*end || j < 0 || j > 86400) {
@@ -104,11 +111,13 @@ int main(int argc, char **argv)
 	}
 	ctx.args = argv + optind + 1;
 	ctx.n_args = (size_t)(argc - optind - 1);
-	if (lc_transport_ssh_global_init(&err) || lc_health_global_init(&err)) {
+	if (lc_transport_ssh_global_init(&err) || lc_health_global_init(&err) ||
+	    lc_source_global_init(&err)) {
 		fprintf(stderr, "labctl: %s\n", err.msg);
 		return LC_EXIT_FAILED;
 	}
 	status = cmd->exec(&ctx);
+	lc_source_global_release();
 	lc_health_global_release();
 	lc_transport_ssh_global_release();
 	if (fflush(stdout) != 0)

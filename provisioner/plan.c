@@ -12,15 +12,46 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "source.h"
 #include "diff.h"
+#include "fetch.h"
 #include "template.h"
 
 #define LC_FILE_MAX ((size_t)1 << 30)
 
 /* ---- shared local files ---------------------------------------------- */
 
-static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, const char *path,
-		    struct lc_error *err)
+/* A file from a commit: read into memory (a commit's blobs cannot be
+ * mapped). */
+static int blob_from_source(const struct lc_blob **out, struct lc_blobs *bs,
+			    struct lc_source *src, const char *path, struct lc_error *err)
+{
+	struct lc_buf data = LC_BUF_INIT;
+	enum lc_src_kind kind;
+	struct lc_blob *b;
+	int rc, mode;
+
+	if ((rc = src->ops->stat(src, path, &kind, &mode, err)) ||
+	    (rc = src->ops->read(src, path, &data, LC_FILE_MAX, err))) {
+		lc_buf_release(&data);
+		return rc;
+	}
+	LC_ALLOC_GROW(bs->items, bs->n + 1, bs->alloc);
+	b = &bs->items[bs->n++];
+	memset(b, 0, sizeof(*b));
+	b->path = lc_xstrdup(path);
+	b->source = src;
+	b->len = data.len;
+	b->owned = lc_buf_detach(&data, NULL);
+	b->data = b->owned;
+	b->mode = mode;
+	lc_sha256_hex(b->sha, b->data, b->len);
+	*out = b;
+	return 0;
+}
+
+static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, struct lc_source *src,
+		    const char *path, struct lc_error *err)
 {
 	struct lc_blob *b;
 	struct stat st;
@@ -29,11 +60,15 @@ static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, const char 
 	int fd;
 
 	*out = NULL;
+	if (lc_source_is_fs(src))
+		src = NULL;  /* the work tree: mapped */
 	for (i = 0; i < bs->n; i++)
-		if (!strcmp(bs->items[i].path, path)) {
+		if (!strcmp(bs->items[i].path, path) && bs->items[i].source == src) {
 			*out = &bs->items[i];
 			return 0;
 		}
+	if (src)
+		return blob_from_source(out, bs, src, path, err);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return lc_error_set(err, LC_EIO, "%s: %s", path, strerror(errno));
@@ -51,6 +86,7 @@ static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, const char 
 	close(fd);
 	LC_ALLOC_GROW(bs->items, bs->n + 1, bs->alloc);
 	b = &bs->items[bs->n++];
+	memset(b, 0, sizeof(*b));
 	b->path = lc_xstrdup(path);
 	b->data = map ? map : "";
 	b->len = (size_t)st.st_size;
@@ -65,7 +101,9 @@ void lc_blobs_release(struct lc_blobs *bs)
 	size_t i;
 
 	for (i = 0; i < bs->n; i++) {
-		if (bs->items[i].len)
+		if (bs->items[i].owned)
+			free(bs->items[i].owned);
+		else if (bs->items[i].len)
 			munmap((void *)bs->items[i].data, bs->items[i].len);
 		free(bs->items[i].path);
 	}
@@ -83,6 +121,7 @@ struct scope {
 	struct lc_node *hosts;         /* hosts.NAME.{name,address,...,vars} */
 	struct lc_node *hostname;
 	struct lc_node *roles;
+	struct lc_node *version;       /* repo_version */
 };
 
 static struct lc_node *scalar(const char *s)
@@ -135,6 +174,8 @@ static const struct lc_node *scope_lookup(void *data, const char *name)
 		return s->host->tags;
 	if (!strcmp(name, "roles"))
 		return s->roles;
+	if (!strcmp(name, "repo_version"))
+		return s->version;
 	if ((v = lc_node_get(s->host->vars, name)))
 		return v;
 	if ((v = lc_node_get(s->defaults, name)))
@@ -165,6 +206,7 @@ static void scope_release(struct scope *s)
 	lc_node_free(s->hosts);
 	lc_node_free(s->hostname);
 	lc_node_free(s->roles);
+	lc_node_free(s->version);
 }
 
 /* Render a role.yaml string field. */
@@ -286,7 +328,7 @@ static int add_blob_file(struct lc_host_plan *p, struct scope *s, const struct l
 	struct lc_res *r;
 	int rc;
 
-	if ((rc = blob_get(&b, blobs, src, err))) {
+	if ((rc = blob_get(&b, blobs, op->src_source, src, err))) {
 		free(dest);
 		return rc;
 	}
@@ -303,45 +345,56 @@ static int add_blob_file(struct lc_host_plan *p, struct scope *s, const struct l
 static int add_tree(struct lc_host_plan *p, struct scope *s, const struct lc_op *op,
 		    struct lc_blobs *blobs, const char *src, const char *dest, struct lc_error *err)
 {
-	struct dirent **names = NULL;
+	struct lc_source *fs = NULL, *from = op->src_source;
 	struct lc_res *r;
-	int i, n, rc = 0;
+	char **names = NULL;
+	size_t i, n = 0;
+	int rc = 0;
 
+	if (!from)
+		from = fs = lc_source_fs();
 	if (!res_find(p, dest)) {
 		r = res_add(p, LC_RES_DIR, op, lc_xstrdup(dest));
 		r->mode = 0755;
 		if ((rc = set_owner(r, s, op, err)))
-			return rc;
+			goto out;
 	}
-	n = scandir(src, &names, NULL, alphasort);
-	if (n < 0)
-		return lc_error_set(err, LC_EIO, "%s: %s", src, strerror(errno));
+	if ((rc = from->ops->list(from, src, &names, &n, err)))
+		goto out;
 	for (i = 0; i < n; i++) {
-		const char *nm = names[i]->d_name;
 		char *sp, *dp;
+		enum lc_src_kind kind;
 		struct stat st;
+		int mode;
 
-		if (rc || !strcmp(nm, ".") || !strcmp(nm, ".."))
-			continue;
-		sp = lc_xasprintf("%s/%s", src, nm);
-		dp = lc_xasprintf("%s/%s", dest, nm);
-		if (lstat(sp, &st) < 0) {
-			rc = lc_error_set(err, LC_EIO, "%s: %s", sp, strerror(errno));
-		} else if (S_ISLNK(st.st_mode)) {
+		if (rc)
+			break;
+		sp = lc_xasprintf("%s/%s", src, names[i]);
+		dp = lc_xasprintf("%s/%s", dest, names[i]);
+		/* the work tree: a link is refused, not followed */
+		if (fs && lstat(sp, &st) == 0 && S_ISLNK(st.st_mode))
+			kind = LC_SRC_LINK;
+		else if ((rc = from->ops->stat(from, sp, &kind, &mode, err)))
+			kind = LC_SRC_MISSING;
+		if (rc) {
+			/* error set */
+		} else if (kind == LC_SRC_LINK) {
 			rc = lc_node_error(err, LC_EPARSE, op->where,
 					   "%s is a symbolic link; role files must be regular files", sp);
-		} else if (S_ISDIR(st.st_mode)) {
+		} else if (kind == LC_SRC_DIR) {
 			rc = add_tree(p, s, op, blobs, sp, dp, err);
-		} else {
+		} else if (kind == LC_SRC_FILE) {
 			rc = add_blob_file(p, s, op, blobs, sp, dp, err);
 			dp = NULL;
 		}
 		free(sp);
 		free(dp);
 	}
+out:
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	lc_source_free(fs);
 	return rc;
 }
 
@@ -592,6 +645,27 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 		r->mode = op->mode >= 0 ? op->mode : 0755;
 		return set_owner(r, s, op, err);
 	case LC_OP_FILE:
+		if (op->url) {
+			char *cache = lc_xasprintf("%s/cache", s->inv->state_dir), *local = NULL;
+			int got;
+
+			/* the cache lives in labctl's state directory */
+			if (mkdir(s->inv->state_dir, 0700) < 0 && errno != EEXIST)
+				rc = lc_error_set(err, LC_EIO, "%s: %s", s->inv->state_dir,
+						  strerror(errno));
+			else
+				rc = lc_fetch(&local, &got, cache, op->url, op->sha256, 60000, err);
+			free(cache);
+			if (rc) {
+				free(path);
+				return lc_node_error(err, rc, op->where, "%s", err ? err->msg : "fetch");
+			}
+			/* the cached file is read from the work tree (op->src_source
+			 * is NULL for a URL) */
+			rc = add_blob_file(p, s, op, blobs, local, path, err);
+			free(local);
+			return rc;
+		}
 		if (op->is_tree) {
 			rc = add_tree(p, s, op, blobs, op->src, path, err);
 			free(path);
@@ -602,10 +676,15 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 		struct lc_buf src = LC_BUF_INIT, out = LC_BUF_INIT;
 		const char *rel;
 
-		if ((rc = lc_read_file(&src, op->src, 16u << 20)) < 0) {
+		if (op->src_source)
+			rc = lc_source_read(op->src_source, op->src, &src, 16u << 20, err);
+		else if ((rc = lc_read_file(&src, op->src, 16u << 20)) < 0)
+			rc = lc_error_set(err, LC_EIO, "%s", strerror(-rc));
+		if (rc) {
 			free(path);
+			lc_buf_release(&src);
 			return lc_node_error(err, LC_EIO, op->where, "template %s: %s", op->src,
-					     strerror(-rc));
+					     err ? err->msg : "");
 		}
 		rel = strstr(op->src, "/roles/") ? strstr(op->src, "/roles/") + 1 : op->src;
 		rc = lc_template_render(&out, rel, src.buf, src.len, scope_lookup, s, &secret, err);
@@ -816,6 +895,102 @@ fail:
 	return rc;
 }
 
+/* repo_version for this host: the deployed commit, short, with "-dirty"
+ * when the work tree differs from it under the host's roles or the app
+ * files they take (a --ref deploy is never dirty). */
+static int host_version(struct lc_host_plan *p, const struct lc_inventory *inv,
+			const struct lc_roles *roles, struct lc_error *err)
+{
+	char **paths = NULL;
+	size_t i, j, n = 0, alloc = 0;
+	int dirty = 0;
+
+	if (!inv->repo || !inv->repo->is_repo) {
+		snprintf(p->version, sizeof(p->version), "unversioned");
+		return 0;
+	}
+	if (lc_source_is_fs(inv->source)) {
+		for (i = 0; i < p->n_roles; i++) {
+			const struct lc_role *r = lc_roles_find(roles, p->roles[i]);
+
+			LC_ALLOC_GROW(paths, n + 1, alloc);
+			paths[n++] = r->dir;
+			for (j = 0; j < r->n_ops; j++)
+				if (r->ops[j].src && !strncmp(r->ops[j].src, inv->project_dir,
+							      strlen(inv->project_dir)) &&
+				    r->ops[j].src_source == inv->source) {
+					LC_ALLOC_GROW(paths, n + 1, alloc);
+					paths[n++] = r->ops[j].src;
+				}
+		}
+		dirty = lc_repo_dirty(inv->repo, paths, n, err);
+		free(paths);
+		if (dirty < 0)
+			return dirty;
+	}
+	p->dirty = dirty;
+	memcpy(p->commit, inv->repo->commit, sizeof(p->commit));
+	snprintf(p->version, sizeof(p->version), "%.7s%s", inv->repo->commit,
+		 dirty ? "-dirty" : "");
+	return 0;
+}
+
+/* One digest per role over everything it wants on this host. */
+static void role_digests(struct lc_host_plan *p)
+{
+	struct lc_buf b = LC_BUF_INIT;
+	char hex[LC_SHA256_HEX];
+	size_t i, j, k;
+
+	p->role_digest = lc_xcalloc(p->n_roles + 1, sizeof(*p->role_digest));
+	for (i = 0; i < p->n_roles; i++) {
+		lc_buf_reset(&b);
+		for (j = 0; j < p->n_res; j++) {
+			const struct lc_res *r = &p->res[j];
+
+			if (strcmp(r->op->role, p->roles[i]))
+				continue;
+			lc_buf_addf(&b, "%d %s %o %s %s %s %d", (int)r->kind, r->path, (unsigned)r->mode,
+				    r->owner ? r->owner : "-", r->group ? r->group : "-",
+				    r->has_content ? r->sha : "-", r->stopped);
+			for (k = 0; k < r->n_edits; k++)
+				lc_buf_addf(&b, " e:%d|%s|%s|%s|%d", (int)r->edits[k].kind,
+					    r->edits[k].pattern ? r->edits[k].pattern : "",
+					    r->edits[k].replacement ? r->edits[k].replacement : "",
+					    r->edits[k].after ? r->edits[k].after : "",
+					    r->edits[k].global);
+			for (k = 0; k < r->n_env; k++)
+				lc_buf_addf(&b, " %s", r->env[k]);
+			if (r->creates)
+				lc_buf_addf(&b, " c=%s", r->creates);
+			if (r->unless)
+				lc_buf_addf(&b, " u=%s", r->unless);
+			lc_buf_addc(&b, '\n');
+		}
+		lc_sha256_hex(hex, b.buf, b.len);
+		p->role_digest[i] = lc_xstrdup(hex);
+	}
+	lc_buf_release(&b);
+}
+
+char *lc_plan_roles_behind(const struct lc_host_plan *p)
+{
+	const struct lc_node *inputs = lc_node_get(p->state.root, "inputs");
+	struct lc_buf b = LC_BUF_INIT;
+	size_t i;
+
+	if (!p->state.root)
+		return NULL;
+	for (i = 0; i < p->n_roles; i++) {
+		const struct lc_node *d = lc_node_get(inputs, p->roles[i]);
+
+		if (!d || d->kind != LC_NODE_SCALAR || !p->role_digest ||
+		    strcmp(d->str, p->role_digest[i]))
+			lc_buf_addf(&b, "%s%s", b.len ? " " : "", p->roles[i]);
+	}
+	return lc_buf_detach(&b, NULL);
+}
+
 int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 		 const struct lc_roles *roles, struct lc_blobs *blobs,
 		 const struct lc_host *host, struct lc_error *err)
@@ -840,6 +1015,9 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 	out->roles = lc_xcalloc(n_names + 1, sizeof(*out->roles));
 	for (i = 0; i < n_names; i++)
 		out->roles[out->n_roles++] = lc_xstrdup(names[i]);
+	if ((rc = host_version(out, inv, roles, err)))
+		goto done;
+	s.version = scalar(out->version);
 	for (i = 0; !rc && i < n_names; i++) {
 		const struct lc_role *role = lc_roles_find(roles, names[i]);
 
@@ -880,6 +1058,9 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 	}
 	if (!rc)
 		rc = resolve_watches(out, err);
+	if (!rc)
+		role_digests(out);
+done:
 	free(names);
 	scope_release(&s);
 	if (rc)
@@ -1037,9 +1218,13 @@ void lc_host_plan_release(struct lc_host_plan *p)
 	}
 	free(p->health);
 	lc_buf_release(&p->agent_status);
-	for (i = 0; i < p->n_roles; i++)
+	for (i = 0; i < p->n_roles; i++) {
 		free(p->roles[i]);
+		if (p->role_digest)
+			free(p->role_digest[i]);
+	}
 	free(p->roles);
+	free(p->role_digest);
 	lc_doc_release(&p->state);
 	memset(p, 0, sizeof(*p));
 }

@@ -106,8 +106,11 @@ struct lc_res {
 
 /* Local files read once and shared by every host's plan (mapped, not
  * copied: an 8 MiB binary costs 8 MiB once, whatever the host count). */
+struct lc_source;
 struct lc_blob {
 	char *path;
+	struct lc_source *source;  /* NULL: the work tree (mapped) */
+	char *owned;               /* the data, when read into memory */
 	const char *data;
 	size_t len;
 	int mode;
@@ -133,6 +136,12 @@ struct lc_host_plan {
 	struct lc_health_check *health;  /* the roles' health checks, rendered */
 	size_t n_health;
 	int want_agent_status;      /* status: also read the agent's status file */
+	char **role_digest;         /* per role (same order as roles): SHA-256 of its
+				     * desired state on this host */
+	char version[64];           /* repo_version: short commit, "-dirty" */
+	char commit[41];            /* the deployed commit, "" outside a repository */
+	int dirty;                  /* the work tree differs for this host's roles */
+	int skipped;                /* converge --changed: inputs unchanged */
 	struct lc_buf agent_status; /* its JSON, when read */
 };
 
@@ -161,6 +170,11 @@ int lc_res_decide(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err
  * secrets masked), sizes and digests for binaries, mode and owner changes,
  * the command to run, the service action. */
 void lc_res_describe(struct lc_res *r);
+
+/* Names of the roles whose inputs differ from what the host's state
+ * record says was deployed (space-separated; "" when none, NULL when the
+ * host has no record). */
+char *lc_plan_roles_behind(const struct lc_host_plan *p);
 
 /* Parse the state record text into p->state and fill fact.recorded. */
 int lc_plan_read_state(struct lc_host_plan *p, const char *text, size_t len,

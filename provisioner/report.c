@@ -226,6 +226,18 @@ void lc_report_host(struct lc_report *r, const struct lc_host_run *run)
 			free(m);
 		}
 	}
+	if (p->skipped) {
+		lc_buf_reset(&b);
+		if (r->json) {
+			lc_buf_adds(&b, "{\"event\":\"host\",\"host\":");
+			json_str(&b, r, host);
+			lc_buf_adds(&b, ",\"status\":\"skipped\",\"reason\":\"role inputs unchanged\"}\n");
+		} else {
+			lc_buf_addf(&b, "%-18s skipped  role inputs unchanged since the last converge\n",
+				    host);
+		}
+		fputs(b.buf, r->out);
+	}
 	if (run->status == LC_HOST_UNREACHABLE || run->status == LC_HOST_FAILED) {
 		const char *what = run->status == LC_HOST_UNREACHABLE ? "unreachable" : "failed";
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "inventory.h"
+#include "source.h"
 
 const char *lc_op_kind_name(enum lc_op_kind k)
 {
@@ -67,9 +68,10 @@ static int resolve_src(struct lc_op *op, const struct lc_role *r, const char *su
 {
 	char *base = NULL, *want = NULL, *real_base = NULL, *real = NULL;
 	const char *rel = v->str, *top = NULL;
-	struct stat st;
+	struct lc_source *fs = lc_source_fs(), *src;
+	enum lc_src_kind kind = LC_SRC_MISSING;
 	size_t bl;
-	int rc = 0;
+	int rc = 0, mode;
 
 	if (!strncmp(rel, "@apps/", 6) || !strncmp(rel, "@build/", 7)) {
 		top = rel[1] == 'a' ? "apps" : "build";
@@ -82,18 +84,24 @@ static int resolve_src(struct lc_op *op, const struct lc_role *r, const char *su
 				     top ? r->project_dir : r->dir, top ? top : sub);
 	base = top ? lc_xasprintf("%s/%s", r->project_dir, top) : lc_xasprintf("%s/%s", r->dir, sub);
 	want = lc_xasprintf("%s/%s", base, rel);
-	real_base = realpath(base, NULL);
-	real = realpath(want, NULL);
-	if (!real || !real_base) {
-		rc = lc_node_error(err, LC_EPARSE, v, "src '%s': %s: %s%s", v->str, want, strerror(errno),
+	/* build output is never in a commit: @build/ always comes from the
+	 * work tree */
+	op->src_source = top && !strcmp(top, "build") ? NULL : r->source;
+	src = op->src_source ? op->src_source : fs;
+	if (src->ops->resolve(src, base, &real_base, NULL) ||
+	    src->ops->resolve(src, want, &real, err)) {
+		rc = lc_node_error(err, LC_EPARSE, v, "src '%s': %s%s", v->str,
+				   err ? err->msg : want,
 				   top && !strcmp(top, "build") ? " (build labctl first: ./bootstrap)" : "");
 		goto out;
 	}
 	if (!top) {
-		char *real_role = realpath(r->dir, NULL);
-		char *expect = real_role ? lc_xasprintf("%s/%s", real_role, sub) : NULL;
-		int same = expect && !strcmp(expect, real_base);
+		char *real_role = NULL, *expect = NULL;
+		int same;
 
+		src->ops->resolve(src, r->dir, &real_role, NULL);
+		expect = real_role ? lc_xasprintf("%s/%s", real_role, sub) : NULL;
+		same = expect && !strcmp(expect, real_base);
 		free(real_role);
 		free(expect);
 		if (!same) {
@@ -110,11 +118,13 @@ static int resolve_src(struct lc_op *op, const struct lc_role *r, const char *su
 				   v->str, real, sub);
 		goto out;
 	}
-	if (stat(real, &st) < 0) {
-		rc = lc_node_error(err, LC_EPARSE, v, "src '%s': %s", v->str, strerror(errno));
+	if (src->ops->stat(src, real, &kind, &mode, err) || kind == LC_SRC_MISSING ||
+	    kind == LC_SRC_LINK) {
+		rc = lc_node_error(err, LC_EPARSE, v, "src '%s': %s is %s", v->str, real,
+				   kind == LC_SRC_LINK ? "a symbolic link" : "missing");
 		goto out;
 	}
-	op->is_tree = S_ISDIR(st.st_mode);
+	op->is_tree = kind == LC_SRC_DIR;
 	if (op->is_tree && op->kind != LC_OP_FILE) {
 		rc = lc_node_error(err, LC_EPARSE, v, "src '%s' is a directory; only 'file' copies trees",
 				   v->str);
@@ -123,6 +133,7 @@ static int resolve_src(struct lc_op *op, const struct lc_role *r, const char *su
 	op->src = real;
 	real = NULL;
 out:
+	lc_source_free(fs);
 	free(base);
 	free(want);
 	free(real_base);
@@ -209,7 +220,8 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 		"service", "package", NULL };
 	static const char *const pkg_keys[] = { "names", NULL };
 	static const char *const dir_keys[] = { "path", "mode", "owner", "group", NULL };
-	static const char *const file_keys[] = { "src", "dest", "mode", "owner", "group", NULL };
+	static const char *const file_keys[] = { "src", "dest", "mode", "owner", "group", "sha256",
+		NULL };
 	static const char *const edit_keys[] = { "path", "edits", "create", "mode", "owner",
 		"group", NULL };
 	static const char *const cmd_keys[] = { "run", "creates", "unless", "chdir", "env", NULL };
@@ -244,9 +256,30 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 			return rc;
 		if (!(v = lc_node_get(body, "src")))
 			return lc_node_error(err, LC_EPARSE, body, "%s needs 'src'", name);
-		if ((rc = lc_node_expect(v, LC_NODE_SCALAR, "'src'", err)) ||
-		    (rc = resolve_src(op, r, op->kind == LC_OP_FILE ? "files" : "templates", v, err)))
+		if ((rc = lc_node_expect(v, LC_NODE_SCALAR, "'src'", err)))
 			return rc;
+		if (strstr(v->str, "://")) {
+			const struct lc_node *d = lc_node_get(body, "sha256");
+
+			if (op->kind != LC_OP_FILE ||
+			    (strncmp(v->str, "http://", 7) && strncmp(v->str, "https://", 8) &&
+			     strncmp(v->str, "file://", 7)))
+				return lc_node_error(err, LC_EPARSE, v, "a URL src must be http://, "
+						     "https:// or file://, in a file op");
+			if (!d || d->kind != LC_NODE_SCALAR || d->len != 64 ||
+			    strspn(d->str, "0123456789abcdef") != 64)
+				return lc_node_error(err, LC_EPARSE, d ? d : body,
+						     "a URL src needs 'sha256': its SHA-256 as 64 "
+						     "lowercase hex digits");
+			op->url = v->str;
+			op->sha256 = d->str;
+		} else if (lc_node_get(body, "sha256")) {
+			return lc_node_error(err, LC_EPARSE, lc_node_get(body, "sha256"),
+					     "'sha256' goes with a URL src");
+		} else if ((rc = resolve_src(op, r, op->kind == LC_OP_FILE ? "files" : "templates",
+					     v, err))) {
+			return rc;
+		}
 	} else if (!strcmp(name, "edit")) {
 		op->kind = LC_OP_EDIT;
 		if ((rc = lc_node_check_keys(body, edit_keys, "an edit op", err)) ||
@@ -343,7 +376,7 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 }
 
 int lc_role_load(struct lc_role *out, const char *roles_dir, const char *project_dir,
-		 const char *name, struct lc_error *err)
+		 const char *name, struct lc_source *source, struct lc_error *err)
 {
 	static const char *const keys[] = { "description", "defaults", "ops", "health", NULL };
 	static const char *const health_keys[] = { "url", "status", "timeout", NULL };
@@ -356,8 +389,9 @@ int lc_role_load(struct lc_role *out, const char *roles_dir, const char *project
 	out->name = lc_xstrdup(name);
 	out->dir = lc_xasprintf("%s/%s", roles_dir, name);
 	out->project_dir = lc_xstrdup(project_dir);
+	out->source = source;
 	path = lc_xasprintf("%s/role.yaml", out->dir);
-	if ((rc = lc_yaml_load_file(&out->doc, path, NULL, err))) {
+	if ((rc = lc_source_load_yaml(&out->doc, source, path, err))) {
 		if (rc == LC_EIO)
 			rc = lc_error_set(err, LC_EPARSE, "role '%s': %s does not exist", name, path);
 		goto fail;
@@ -443,15 +477,19 @@ const struct lc_role *lc_roles_find(const struct lc_roles *rs, const char *name)
 static int add_role(struct lc_roles *rs, const struct lc_inventory *inv, const char *name,
 		    const struct lc_node *where, struct lc_error *err)
 {
+	enum lc_src_kind kind = LC_SRC_MISSING;
 	struct stat st;
 	char *path;
-	int rc;
+	int rc, mode;
 
 	if (lc_roles_find(rs, name))
 		return 0;
 	path = lc_xasprintf("%s/%s/role.yaml", inv->roles_dir, name);
-	rc = stat(path, &st);
-	if (rc && where) {
+	if (inv->source)
+		inv->source->ops->stat(inv->source, path, &kind, &mode, NULL);
+	else
+		kind = stat(path, &st) == 0 ? LC_SRC_FILE : LC_SRC_MISSING;
+	if (kind != LC_SRC_FILE && where) {
 		rc = lc_node_error(err, LC_EPARSE, where, "undefined role '%s' (there is no %s)",
 				   name, path);
 		free(path);
@@ -459,7 +497,8 @@ static int add_role(struct lc_roles *rs, const struct lc_inventory *inv, const c
 	}
 	free(path);
 	rs->roles = lc_xrealloc(rs->roles, (rs->n + 1) * sizeof(*rs->roles));
-	if ((rc = lc_role_load(&rs->roles[rs->n], inv->roles_dir, inv->project_dir, name, err)))
+	if ((rc = lc_role_load(&rs->roles[rs->n], inv->roles_dir, inv->project_dir, name,
+			       inv->source, err)))
 		return rc;
 	rs->n++;
 	return 0;
@@ -467,14 +506,20 @@ static int add_role(struct lc_roles *rs, const struct lc_inventory *inv, const c
 
 int lc_roles_load(struct lc_roles *out, const struct lc_inventory *inv, struct lc_error *err)
 {
+	enum lc_src_kind kind = LC_SRC_MISSING;
 	struct stat st;
+	int mode;
 	char *base;
 	size_t i, j;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	base = lc_xasprintf("%s/base/role.yaml", inv->roles_dir);
-	if (stat(base, &st) == 0)
+	if (inv->source)
+		inv->source->ops->stat(inv->source, base, &kind, &mode, NULL);
+	else
+		kind = stat(base, &st) == 0 ? LC_SRC_FILE : LC_SRC_MISSING;
+	if (kind == LC_SRC_FILE)
 		rc = add_role(out, inv, "base", NULL, err);
 	free(base);
 	for (i = 0; !rc && i < inv->n_hosts; i++)

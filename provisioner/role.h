@@ -4,7 +4,8 @@
  *   ops:
  *     - dir:      { path: P, mode: "0755", owner: U, group: G }
  *     - file:     { src: files/..., dest: P, mode, owner, group }   (a file or a tree;
- *                   src @apps/X or @build/X: the project's apps/ or build/ dir) 
+ *                   src @apps/X or @build/X: the project's apps/ or build/ dir;
+ *                   src http(s):// or file:// URL with sha256: an artifact)
  *     - template: { src: templates/..., dest: P, mode, owner, group }
  *     - edit:     { path: P, create: false, mode, owner, group,
  *                   edits: [ "s/ERE/repl/g" | { line: L, match: ERE, after: ERE } |
@@ -55,6 +56,9 @@ struct lc_op {
 	const char *role;
 	const char *path;             /* dir path, file/template dest, edit path */
 	char *src;                    /* absolute local path (file, template) */
+	struct lc_source *src_source; /* where src is read (NULL: the work tree) */
+	const char *url;              /* file: an artifact's URL (src), with sha256 */
+	const char *sha256;
 	int is_tree;                  /* file: src is a directory */
 	int mode;                     /* -1: not managed */
 	const char *owner, *group;    /* NULL: not managed */
@@ -75,6 +79,7 @@ struct lc_role {
 	char *name;
 	char *dir;
 	char *project_dir;               /* where @apps/ and @build/ live */
+	struct lc_source *source;        /* NULL: the work tree */
 	struct lc_doc doc;
 	const struct lc_node *defaults;  /* map or NULL, inside doc */
 	const struct lc_node *health;    /* list or NULL, inside doc */
@@ -88,8 +93,9 @@ struct lc_roles {
 };
 
 /* Load roles_dir/NAME/role.yaml. Checks every src stays inside the role. */
+struct lc_source;
 int lc_role_load(struct lc_role *out, const char *roles_dir, const char *project_dir,
-		 const char *name, struct lc_error *err);
+		 const char *name, struct lc_source *source, struct lc_error *err);
 void lc_role_release(struct lc_role *r);
 
 /* Load every role named by the hosts (and base, if roles_dir has it). */

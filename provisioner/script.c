@@ -458,7 +458,16 @@ static void state_write(struct lc_buf *out, const struct lc_host_plan *p)
 		q(out, js.buf);
 		lc_buf_addc(out, '\n');
 	}
-	lc_buf_adds(out, "printf '],\\n \"files\": {\\n  '\n");
+	lc_buf_addf(out, "printf '],\\n \"commit\": \"%s\", \"version\": \"%s\", \"dirty\": %s,"
+		    "\\n \"inputs\": {'\n", p->commit, p->version, p->dirty ? "true" : "false");
+	for (i = 0; i < p->n_roles && p->role_digest; i++) {
+		lc_buf_reset(&js);
+		lc_buf_add_json(&js, p->roles[i], strlen(p->roles[i]));
+		lc_buf_addf(out, "printf '%%s%%s: \"%%s\"' '%s' ", i ? ", " : "");
+		q(out, js.buf);
+		lc_buf_addf(out, " '%s'\n", p->role_digest[i]);
+	}
+	lc_buf_adds(out, "printf '},\\n \"files\": {\\n  '\n");
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
 

@@ -37,11 +37,33 @@ int lc_session_open(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 
 	memset(s, 0, sizeof(*s));
 	s->t0 = now();
-	if (lc_inventory_load(&s->inv, ctx->inventory, &err)) {
+	{
+		const char *slash = strrchr(ctx->inventory, '/');
+		char *near = slash ? lc_xstrndup(ctx->inventory, (size_t)(slash - ctx->inventory)) :
+			     lc_xstrdup(".");
+		if (ctx->ref)
+			status = lc_source_git(&s->source, near, ctx->ref, &s->repo, &err);
+		else
+			status = lc_repo_info(&s->repo, near, &err);
+		free(near);
+		if (status) {
+			fprintf(ctx->err, "labctl: %s\n", err.msg);
+			lc_repo_info_release(&s->repo);
+			return LC_EXIT_USAGE;
+		}
+		status = LC_EXIT_USAGE;
+	}
+	if (lc_inventory_load_from(&s->inv, ctx->inventory, s->source, &err)) {
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
+		lc_source_free(s->source);
+		lc_repo_info_release(&s->repo);
 		return LC_EXIT_USAGE;
 	}
+	s->inv.repo = &s->repo;
 	lc_report_init(&s->rep, ctx->out, ctx->json, ctx->verbose, &s->inv);
+	if (s->source)
+		lc_report_note(&s->rep, "source", NULL, "deploying %s; uncommitted changes are "
+			       "ignored", s->source->desc);
 	if (lc_roles_load(&s->roles, &s->inv, &err)) {
 		print_err(s, ctx, err.msg, NULL);
 		goto fail;
@@ -86,6 +108,7 @@ int lc_session_run(struct lc_session *s, struct lc_cmd_ctx *ctx, int apply, int 
 	opts.accept_new_hostkeys = ctx->accept_new_hostkeys;
 	opts.lock_timeout = ctx->lock_timeout;
 	opts.lock_holder = apply || describe ? s->holder : NULL;
+	opts.changed_only = ctx->changed_only;
 	opts.on_host_done = on_host_done;
 	opts.data = &s->rep;
 	return lc_engine_run(s->runs, s->inv.n_hosts, &s->inv, &opts);
@@ -151,5 +174,7 @@ void lc_session_close(struct lc_session *s)
 	lc_roles_release(&s->roles);
 	lc_report_release(&s->rep);
 	lc_inventory_release(&s->inv);
+	lc_source_free(s->source);
+	lc_repo_info_release(&s->repo);
 	memset(s, 0, sizeof(*s));
 }

@@ -11,9 +11,12 @@
 #include "plan.h"
 #include "report.h"
 #include "role.h"
+#include "source.h"
 
 struct lc_session {
 	struct lc_inventory inv;
+	struct lc_source *source;     /* NULL: the work tree; else --ref's commit */
+	struct lc_repo_info repo;
 	struct lc_roles roles;
 	struct lc_blobs blobs;
 	struct lc_host_run *runs;     /* inv.n_hosts; plan.host set when selected */

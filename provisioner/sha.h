@@ -10,4 +10,10 @@
 
 void lc_sha256_hex(char out[LC_SHA256_HEX], const void *data, size_t len);
 
+/* Streaming: new, update as data arrives, final (frees the context). */
+struct lc_sha256;
+struct lc_sha256 *lc_sha256_new(void);
+void lc_sha256_update(struct lc_sha256 *c, const void *data, size_t len);
+void lc_sha256_final(struct lc_sha256 *c, char out[LC_SHA256_HEX]);
+
 #endif
