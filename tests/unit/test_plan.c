@@ -886,7 +886,7 @@ static void test_role_load_missing(void **state)
 	int rc;
 
 	assert_int_equal(mkdir(dir, 0755), 0);
-	rc = lc_role_load(&r, dir, dir, "nope", &err);
+	rc = lc_role_load(&r, dir, dir, "nope", NULL, &err);
 	want = lc_xasprintf("role 'nope': %s/nope/role.yaml does not exist", dir);
 	assert_string_equal(err.msg, want);
 	assert_null(r.ops);
