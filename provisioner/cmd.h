@@ -2,6 +2,7 @@
 #ifndef LC_CMD_H
 #define LC_CMD_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -11,6 +12,7 @@ enum {
 	LC_EXIT_FAILED = 1,    /* a host failed or was unreachable */
 	LC_EXIT_CHANGES = 2,   /* plan: changes pending */
 	LC_EXIT_USAGE = 3,     /* bad command line, inventory or role */
+	LC_EXIT_INTERRUPTED = 130,  /* SIGINT or SIGTERM: stopped early */
 };
 
 struct lc_cmd_ctx {
@@ -22,6 +24,7 @@ struct lc_cmd_ctx {
 	int lock_timeout;        /* --lock-timeout seconds */
 	const char *ref;         /* --ref REV: deploy this commit */
 	int changed_only;        /* --changed */
+	const volatile sig_atomic_t *cancel;  /* set by SIGINT/SIGTERM */
 	char **args;             /* operands after the command name */
 	size_t n_args;
 	FILE *out;               /* results */

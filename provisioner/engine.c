@@ -110,8 +110,10 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	size_t i;
 	int rc, status;
 
-	if (opts->lock_holder)  /* read-only runs (status) take no lock */
+	if (opts->lock_holder) {  /* read-only runs (status) take no lock */
 		lc_script_lock(&script, opts->lock_timeout, opts->lock_holder);
+		p->clean_stale = opts->apply;
+	}
 	lc_script_facts(&script, p);
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
 		goto out;
@@ -174,8 +176,14 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	 * nothing changed, so drift is measured from this converge. */
 	lc_buf_reset(&script);
 	lc_script_apply(&script, p);
-	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
+	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err))) {
+		/* no result came back: what the batch did is unknown, so nothing
+		 * is claimed as changed; the next converge sees the truth */
+		for (i = 0; i < p->n_res; i++)
+			if (p->res[i].status == LC_RES_CHANGED)
+				p->res[i].status = LC_RES_SKIPPED;
 		goto out;
+	}
 	lc_script_parse_apply(p, out.buf, out.len, err);
 out:
 	lc_buf_release(&script);
@@ -203,6 +211,7 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	o.accept_new_hostkeys = pool->opts->accept_new_hostkeys;
 	o.connect_timeout_ms = inv->connect_timeout_ms;
 	o.command_timeout_ms = inv->command_timeout_ms;
+	o.cancel = pool->opts->cancel;
 	/* The shell keeps the lock file open on fd 9 for the whole connection:
 	 * a lock taken on it lasts until labctl disconnects, or dies. */
 	o.shell_command = "mkdir -p " LC_STATE_DIR " 2>/dev/null; exec sh 9>>" LC_LOCK_FILE
@@ -246,7 +255,12 @@ static void *worker(void *arg)
 		}
 		run = &pool->runs[pool->next++];
 		pthread_mutex_unlock(&pool->lock);
-		run_host(pool, run);
+		if (pool->opts->cancel && *pool->opts->cancel) {
+			run->status = LC_HOST_FAILED;
+			lc_error_set(&run->err, LC_ECANCELED, "interrupted before it started");
+		} else {
+			run_host(pool, run);
+		}
 		pthread_mutex_lock(&pool->lock);
 		if (pool->opts->on_host_done)
 			pool->opts->on_host_done(pool->opts->data, run);

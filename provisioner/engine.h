@@ -5,6 +5,7 @@
 #ifndef LC_ENGINE_H
 #define LC_ENGINE_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -35,6 +36,7 @@ struct lc_engine_opts {
 	int apply;                    /* 0: read facts and decide only */
 	int describe;                 /* with apply 0: fetch contents, make diffs */
 	int changed_only;             /* leave hosts whose role inputs are unchanged */
+	const volatile sig_atomic_t *cancel;  /* set on SIGINT/SIGTERM: stop */
 	int accept_new_hostkeys;
 	int lock_timeout;             /* seconds to wait for another labctl's lock */
 	const char *lock_holder;      /* who we are, for a waiting labctl's message;

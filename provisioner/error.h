@@ -17,6 +17,7 @@ enum lc_code {
 	LC_EREMOTE = -9,   /* a command on the host failed */
 	LC_ETIMEOUT = -10,
 	LC_EUNDEF = -11,   /* undefined variable */
+	LC_ECANCELED = -12, /* interrupted (SIGINT, SIGTERM) */
 };
 
 #define LC_ERROR_MSG_MAX 1024

@@ -1,5 +1,6 @@
 /* main.c - flags, command lookup, run, flush stdout; no logic. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,27 @@
 #include "source.h"
 #include "inventory.h"
 #include "transport.h"
+
+/* The one global: set by SIGINT/SIGTERM, read by every wait. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;  /* no SA_RESTART: waits wake up */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
 
 static void usage(FILE *f)
 {
@@ -31,7 +53,8 @@ static void usage(FILE *f)
 	      "  -h, --help             this help; 'labctl COMMAND --help' for a command\n"
 	      "      --version          print the version\n\n"
 	      "Exit status: 0 every host succeeded; 1 a host failed or was unreachable;\n"
-	      "2 changes pending (plan); 3 bad command line, inventory or role.\n", f);
+	      "2 changes pending (plan); 3 bad command line, inventory or role;\n"
+	      "130 interrupted (SIGINT or SIGTERM).\n", f);
 }
 
 int main(int argc, char **argv)
@@ -116,7 +139,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "labctl: %s\n", err.msg);
 		return LC_EXIT_FAILED;
 	}
+	ctx.cancel = &interrupted;
+	catch_signals();
 	status = cmd->exec(&ctx);
+	if (interrupted) {
+		fputs("labctl: interrupted; hosts that were being converged may be half-way: "
+		      "run the same command again to finish\n", stderr);
+		status = LC_EXIT_INTERRUPTED;
+	}
 	lc_source_global_release();
 	lc_health_global_release();
 	lc_transport_ssh_global_release();

@@ -142,6 +142,7 @@ struct lc_host_plan {
 	char commit[41];            /* the deployed commit, "" outside a repository */
 	int dirty;                  /* the work tree differs for this host's roles */
 	int skipped;                /* converge --changed: inputs unchanged */
+	int clean_stale;            /* facts: remove temp files of an interrupted run */
 	struct lc_buf agent_status; /* its JSON, when read */
 };
 

@@ -61,6 +61,29 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 	if (p->want_agent_status)
 		lc_buf_adds(out, "if [ -f " LC_AGENT_STATUS " ]; then printf 'A '; base64 -w0 < "
 			    LC_AGENT_STATUS "; echo; fi\n");
+	if (p->clean_stale) {
+		/* Temp files an interrupted converge left (we hold the lock: no
+		 * other labctl is pushing): one rm for all of them. */
+		lc_buf_adds(out, "rm -f -- " LC_STAGE_DIR "/*");
+		for (i = 0; i < p->n_res; i++) {
+			const struct lc_res *r = &p->res[i];
+			const char *slash;
+			char *dir;
+
+			if (r->kind != LC_RES_FILE)
+				continue;
+			slash = strrchr(r->path, '/');
+			dir = lc_xstrndup(r->path, (size_t)(slash - r->path));
+			lc_buf_addc(out, ' ');
+			if (*dir)
+				q(out, dir);
+			lc_buf_adds(out, "/.labctl.");
+			q(out, slash + 1);
+			lc_buf_adds(out, ".*");
+			free(dir);
+		}
+		lc_buf_adds(out, " 2>/dev/null\n");
+	}
 	lc_buf_adds(out, "echo \"B $lc_backend\"\n"
 		    "if [ -f " LC_STATE_FILE " ]; then printf 'S '; base64 -w0 < " LC_STATE_FILE
 		    "; echo; fi\n");

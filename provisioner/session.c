@@ -109,6 +109,7 @@ int lc_session_run(struct lc_session *s, struct lc_cmd_ctx *ctx, int apply, int 
 	opts.lock_timeout = ctx->lock_timeout;
 	opts.lock_holder = apply || describe ? s->holder : NULL;
 	opts.changed_only = ctx->changed_only;
+	opts.cancel = ctx->cancel;
 	opts.on_host_done = on_host_done;
 	opts.data = &s->rep;
 	return lc_engine_run(s->runs, s->inv.n_hosts, &s->inv, &opts);

@@ -30,6 +30,7 @@
 #ifndef LC_TRANSPORT_H
 #define LC_TRANSPORT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,8 @@ struct lc_ssh_opts {
 	const char *shell_command;  /* what the exec channel runs; NULL: "sh".  It
 				     * must end by exec'ing a POSIX sh reading
 				     * its stdin (e.g. to hold a lock fd). */
+	const volatile sig_atomic_t *cancel;  /* when it becomes non-zero, every
+					       * wait ends with LC_ECANCELED */
 };
 
 /* Call once before any thread starts (libssh2_init), release at the end. */

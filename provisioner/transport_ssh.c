@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -49,6 +50,7 @@
 #define CONNECT_TIMEOUT_DEFAULT_MS 10000
 #define GRACE_MS 2000                     /* for cleaning up after an error */
 #define NB_TIMEOUT (-1000)                /* ours, next to LIBSSH2_ERROR_* */
+#define CANCEL_POLL_MS 100
 
 static const char rsa_advice[] =
 	"RSA keys cannot log in to OpenSSH 8.8 or later with libssh2 1.10 "
@@ -60,6 +62,7 @@ struct ssh_transport {
 	char *where;               /* "NAME (addr:port)" */
 	int command_timeout_ms;
 	char *shell_command;
+	const volatile sig_atomic_t *cancel;  /* set by a signal: stop waiting */
 	int sock;
 	int dead;                  /* the connection failed; refuse further use */
 	LIBSSH2_SESSION *session;
@@ -133,12 +136,17 @@ static int wait_socket(struct ssh_transport *t, int64_t deadline, short extra)
 		pfd.events |= POLLOUT;
 	if (!pfd.events)
 		pfd.events = POLLIN;
+	if (t->cancel && *t->cancel)
+		return NB_TIMEOUT;  /* interrupted: callers report it as such */
 	if (deadline) {
 		int64_t left = deadline - now_ms();
 		if (left <= 0)
 			return NB_TIMEOUT;
 		timeout = left > INT_MAX ? INT_MAX : (int)left;
 	}
+	/* wake up now and then to notice an interrupt */
+	if (t->cancel && (timeout < 0 || timeout > CANCEL_POLL_MS))
+		timeout = CANCEL_POLL_MS;
 	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR && errno != EAGAIN)
 		return NB_TIMEOUT; /* cannot happen with one valid fd: stop, don't spin */
 	return 0;
@@ -210,6 +218,10 @@ static int ssh_fail(struct ssh_transport *t, const char *who, int rc,
 {
 	const char *problem;
 
+	if (rc == NB_TIMEOUT && t->cancel && *t->cancel) {
+		t->dead = 1;
+		return lc_error_set(err, LC_ECANCELED, "%s: interrupted %s", who, what);
+	}
 	if (rc == NB_TIMEOUT)
 		return lc_error_set(err, LC_ETIMEOUT, "%s: timed out after %d ms %s",
 				    who, timeout_ms, what);
@@ -1078,6 +1090,12 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 		}
 
 		if (!progress && wait_socket(t, deadline, want) == NB_TIMEOUT) {
+			if (t->cancel && *t->cancel) {
+				rc = lc_error_set(err, LC_ECANCELED, "%s: interrupted during a "
+						  "batch (its commands may still be running on "
+						  "the host)", t->name);
+				goto fail;
+			}
 			rc = lc_error_set(err, LC_ETIMEOUT,
 					  "%s: batch timed out after %d ms (its commands may "
 					  "still be running on the host)",
@@ -1396,6 +1414,7 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	lc_buf_init(&t->errtail);
 	t->command_timeout_ms = o->command_timeout_ms;
 	t->shell_command = lc_xstrdup(o->shell_command ? o->shell_command : "sh");
+	t->cancel = o->cancel;
 	t->name = lc_xstrdup(o->name ? o->name : o->address ? o->address : "?");
 	if (o->address && strchr(o->address, ':'))
 		t->where = lc_xasprintf("%s ([%s]:%d)", t->name, o->address, o->port);
