@@ -68,7 +68,7 @@ static int resolve_src(struct lc_op *op, const struct lc_role *r, const char *su
 {
 	char *base = NULL, *want = NULL, *real_base = NULL, *real = NULL;
 	const char *rel = v->str, *top = NULL;
-	struct lc_source *fs = lc_source_fs(), *src;
+	struct lc_source *fs = NULL, *src;
 	enum lc_src_kind kind = LC_SRC_MISSING;
 	size_t bl;
 	int rc = 0, mode;
@@ -82,6 +82,7 @@ static int resolve_src(struct lc_op *op, const struct lc_role *r, const char *su
 		return lc_node_error(err, LC_EPARSE, v,
 				     "src '%s' must be a relative path inside %s/%s", v->str,
 				     top ? r->project_dir : r->dir, top ? top : sub);
+	fs = lc_source_fs();
 	base = top ? lc_xasprintf("%s/%s", r->project_dir, top) : lc_xasprintf("%s/%s", r->dir, sub);
 	want = lc_xasprintf("%s/%s", base, rel);
 	/* build output is never in a commit: @build/ always comes from the
