@@ -38,3 +38,13 @@ hssh_unknown true 2>/dev/null && fail "known_hosts was changed without --accept-
 lab --accept-new-hostkeys converge demo_api > "$T/out3.txt" 2>&1 || fail "accept-new: $(cat "$T/out3.txt")"
 hssh_unknown test -f /etc/labctl/services/demo-api.env || fail "accepted host was not converged, or its key was not recorded for OpenSSH"
 ok "an unknown host is refused, and accepted and recorded with --accept-new-hostkeys"
+
+# ping: every host answers; a stopped host is named unreachable (exit 1).
+lab ping > "$T/ping.txt" 2>&1 || fail "ping: $(cat "$T/ping.txt")"
+[ "$(grep -c " pong (" "$T/ping.txt")" = 5 ] || fail "ping: $(cat "$T/ping.txt")"
+lab down frontend > /dev/null
+set +e
+lab ping > "$T/ping2.txt" 2>&1; rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q "^frontend .*unreachable" "$T/ping2.txt" || fail "ping with a host down: $rc $(cat "$T/ping2.txt")"
+ok "ping: 5 pongs; a stopped host is unreachable, exit 1"
