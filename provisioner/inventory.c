@@ -315,7 +315,6 @@ static int load(struct lc_inventory *inv, struct lc_error *err)
 		if ((rc = lc_node_expect(v, LC_NODE_SCALAR, "roles_dir", err)))
 			return rc;
 		free(inv->roles_dir);
-	free(inv->project_dir);
 		inv->roles_dir = path_from(inv->dir, v->str);
 	}
 	if ((v = lc_node_get(root, "state_dir"))) {
