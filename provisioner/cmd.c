@@ -10,6 +10,7 @@ static const struct lc_cmd *const table[] = {
 	&lc_cmd_status,
 	&lc_cmd_ping,
 	&lc_cmd_down,
+	&lc_cmd_dash,
 	NULL,
 };
 

@@ -24,6 +24,7 @@ struct lc_cmd_ctx {
 	int lock_timeout;        /* --lock-timeout seconds */
 	const char *ref;         /* --ref REV: deploy this commit */
 	int changed_only;        /* --changed */
+	int prune;               /* --prune (dash apply) */
 	const volatile sig_atomic_t *cancel;  /* set by SIGINT/SIGTERM */
 	char **args;             /* operands after the command name */
 	size_t n_args;
@@ -45,6 +46,7 @@ extern const struct lc_cmd lc_cmd_plan;
 extern const struct lc_cmd lc_cmd_status;
 extern const struct lc_cmd lc_cmd_ping;
 extern const struct lc_cmd lc_cmd_down;
+extern const struct lc_cmd lc_cmd_dash;
 
 /* Exact name or unique prefix; NULL when unknown or ambiguous. */
 const struct lc_cmd *lc_cmd_find(const char *name);

@@ -50,6 +50,7 @@ static void usage(FILE *f)
 	      "      --lock-timeout S   wait up to S seconds for another labctl on a host (60)\n"
 	      "      --ref REV          deploy what commit REV holds (not the work tree)\n"
 	      "      --changed          converge only hosts whose role inputs changed\n"
+	      "      --prune            dash apply: delete labctl's objects removed from the repo\n"
 	      "  -h, --help             this help; 'labctl COMMAND --help' for a command\n"
 	      "      --version          print the version\n\n"
 	      "Exit status: 0 every host succeeded; 1 a host failed or was unreachable;\n"
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 		{ "lock-timeout", required_argument, NULL, 'L' },
 		{ "ref", required_argument, NULL, 'R' },
 		{ "changed", no_argument, NULL, 'C' },
+		{ "prune", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -102,6 +104,7 @@ int main(int argc, char **argv)
 		case 'A': ctx.accept_new_hostkeys = 1; break;
 		case 'R': ctx.ref = optarg; break;
 		case 'C': ctx.changed_only = 1; break;
+		case 'P': ctx.prune = 1; break;
 		case 'L':
 			j = strtol(optarg, &end, 10);
 			if (*end || j < 0 || j > 86400) {
