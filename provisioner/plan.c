@@ -1,5 +1,5 @@
 /* plan.c - the desired state of one host, computed locally. */
-#include "plan.h"
+#include "plan_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,7 +13,6 @@
 
 #include "codec.h"
 #include "source.h"
-#include "diff.h"
 #include "fetch.h"
 #include "template.h"
 
@@ -112,130 +111,9 @@ void lc_blobs_release(struct lc_blobs *bs)
 	bs->n = bs->alloc = 0;
 }
 
-/* ---- variables ------------------------------------------------------- */
-
-struct scope {
-	const struct lc_inventory *inv;
-	const struct lc_host *host;
-	struct lc_node *defaults;      /* resolved role defaults, or NULL */
-	struct lc_node *hosts;         /* hosts.NAME.{name,address,...,vars} */
-	struct lc_node *hostname;
-	struct lc_node *roles;
-	struct lc_node *version;       /* repo_version */
-};
-
-static struct lc_node *scalar(const char *s)
-{
-	return lc_node_new_scalar(s, strlen(s));
-}
-
-static struct lc_node *key(const char *s)
-{
-	return scalar(s);
-}
-
-static struct lc_node *host_node(const struct lc_inventory *inv, const struct lc_host *h)
-{
-	struct lc_node *m = lc_node_new(LC_NODE_MAP, NULL, 0, 0);
-	struct lc_node *roles = lc_node_new(LC_NODE_SEQ, NULL, 0, 0);
-	char port[16];
-	size_t i;
-
-	for (i = 0; i < inv->vars->n_pairs; i++)
-		lc_node_map_set(m, lc_node_dup(inv->vars->pairs[i].key),
-				lc_node_dup(inv->vars->pairs[i].value));
-	for (i = 0; i < h->vars->n_pairs; i++)
-		lc_node_map_set(m, lc_node_dup(h->vars->pairs[i].key),
-				lc_node_dup(h->vars->pairs[i].value));
-	snprintf(port, sizeof(port), "%d", h->port);
-	lc_node_map_set(m, key("name"), scalar(h->name));
-	lc_node_map_set(m, key("address"), scalar(h->address));
-	lc_node_map_set(m, key("port"), scalar(port));
-	lc_node_map_set(m, key("user"), scalar(h->user));
-	for (i = 0; i < h->n_roles; i++)
-		lc_node_seq_add(roles, scalar(h->roles[i]));
-	lc_node_map_set(m, key("roles"), roles);
-	lc_node_map_set(m, key("tags"), lc_node_dup(h->tags));
-	return m;
-}
-
-static const struct lc_node *scope_lookup(void *data, const char *name)
-{
-	struct scope *s = data;
-	const struct lc_node *v;
-
-	if (!strcmp(name, "inventory_hostname"))
-		return s->hostname;
-	if (!strcmp(name, "hosts"))
-		return s->hosts;
-	if (!strcmp(name, "host"))
-		return lc_node_get(s->hosts, s->host->name);
-	if (!strcmp(name, "tags"))
-		return s->host->tags;
-	if (!strcmp(name, "roles"))
-		return s->roles;
-	if (!strcmp(name, "repo_version"))
-		return s->version;
-	if ((v = lc_node_get(s->host->vars, name)))
-		return v;
-	if ((v = lc_node_get(s->defaults, name)))
-		return v;
-	return lc_node_get(s->inv->vars, name);
-}
-
-static void scope_init(struct scope *s, const struct lc_inventory *inv, const struct lc_host *h)
-{
-	size_t i;
-
-	memset(s, 0, sizeof(*s));
-	s->inv = inv;
-	s->host = h;
-	s->hosts = lc_node_new(LC_NODE_MAP, NULL, 0, 0);
-	for (i = 0; i < inv->n_hosts; i++)
-		lc_node_map_set(s->hosts, key(inv->hosts[i].name), host_node(inv, &inv->hosts[i]));
-	s->hostname = scalar(h->name);
-	s->roles = lc_node_new(LC_NODE_SEQ, NULL, 0, 0);
-	lc_node_seq_add(s->roles, scalar("base"));
-	for (i = 0; i < h->n_roles; i++)
-		lc_node_seq_add(s->roles, scalar(h->roles[i]));
-}
-
-static void scope_release(struct scope *s)
-{
-	lc_node_free(s->defaults);
-	lc_node_free(s->hosts);
-	lc_node_free(s->hostname);
-	lc_node_free(s->roles);
-	lc_node_free(s->version);
-}
-
-/* Render a role.yaml string field. */
-static int render_field(char **out, struct scope *s, const struct lc_op *op, const char *field,
-			const char *text, int *secret, struct lc_error *err)
-{
-	struct lc_buf name = LC_BUF_INIT, b = LC_BUF_INIT;
-	int rc;
-
-	*out = NULL;
-	lc_node_where(&name, op->where);
-	lc_buf_addf(&name, " '%s'", field);
-	rc = lc_template_render(&b, name.buf, text, strlen(text), scope_lookup, s, secret, err);
-	lc_buf_release(&name);
-	if (rc) {
-		lc_buf_release(&b);
-		return rc;
-	}
-	if (memchr(b.buf, '\0', b.len)) {
-		lc_buf_release(&b);
-		return lc_node_error(err, LC_EPARSE, op->where, "'%s' contains a NUL byte", field);
-	}
-	*out = lc_buf_detach(&b, NULL);
-	return 0;
-}
-
 /* ---- building resources ---------------------------------------------- */
 
-static struct lc_res *res_add(struct lc_host_plan *p, enum lc_res_kind kind,
+struct lc_res *lc_plan_res_add(struct lc_host_plan *p, enum lc_res_kind kind,
 			      const struct lc_op *op, char *path)
 {
 	struct lc_res *r;
@@ -279,7 +157,7 @@ static int check_path(const struct lc_op *op, const char *path, struct lc_error 
 	return 0;
 }
 
-static int set_owner(struct lc_res *r, struct scope *s, const struct lc_op *op,
+static int set_owner(struct lc_res *r, struct lc_plan_scope *s, const struct lc_op *op,
 		     struct lc_error *err)
 {
 	int rc;
@@ -287,9 +165,9 @@ static int set_owner(struct lc_res *r, struct scope *s, const struct lc_op *op,
 	free(r->owner);
 	free(r->group);
 	r->owner = r->group = NULL;
-	if (op->owner && (rc = render_field(&r->owner, s, op, "owner", op->owner, NULL, err)))
+	if (op->owner && (rc = lc_plan_render_field(&r->owner, s, op, "owner", op->owner, NULL, err)))
 		return rc;
-	if (op->group && (rc = render_field(&r->group, s, op, "group", op->group, NULL, err)))
+	if (op->group && (rc = lc_plan_render_field(&r->group, s, op, "group", op->group, NULL, err)))
 		return rc;
 	return 0;
 }
@@ -315,13 +193,13 @@ static int file_res(struct lc_res **out, struct lc_host_plan *p, const struct lc
 		r->op = op;
 		r->label = op->kind;
 	} else {
-		r = res_add(p, LC_RES_FILE, op, dest);
+		r = lc_plan_res_add(p, LC_RES_FILE, op, dest);
 	}
 	*out = r;
 	return 0;
 }
 
-static int add_blob_file(struct lc_host_plan *p, struct scope *s, const struct lc_op *op,
+static int add_blob_file(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc_op *op,
 			 struct lc_blobs *blobs, const char *src, char *dest, struct lc_error *err)
 {
 	const struct lc_blob *b;
@@ -342,7 +220,7 @@ static int add_blob_file(struct lc_host_plan *p, struct scope *s, const struct l
 	return set_owner(r, s, op, err);
 }
 
-static int add_tree(struct lc_host_plan *p, struct scope *s, const struct lc_op *op,
+static int add_tree(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc_op *op,
 		    struct lc_blobs *blobs, const char *src, const char *dest, struct lc_error *err)
 {
 	struct lc_source *fs = NULL, *from = op->src_source;
@@ -354,7 +232,7 @@ static int add_tree(struct lc_host_plan *p, struct scope *s, const struct lc_op 
 	if (!from)
 		from = fs = lc_source_fs();
 	if (!res_find(p, dest)) {
-		r = res_add(p, LC_RES_DIR, op, lc_xstrdup(dest));
+		r = lc_plan_res_add(p, LC_RES_DIR, op, lc_xstrdup(dest));
 		r->mode = 0755;
 		if ((rc = set_owner(r, s, op, err)))
 			goto out;
@@ -398,7 +276,7 @@ out:
 	return rc;
 }
 
-static int compile_edit(struct lc_edit *e, struct scope *s, const struct lc_op *op,
+static int compile_edit(struct lc_edit *e, struct lc_plan_scope *s, const struct lc_op *op,
 			const struct lc_edit_spec *spec, int *secret, struct lc_error *err)
 {
 	char *a = NULL, *b = NULL, *c = NULL;
@@ -407,17 +285,17 @@ static int compile_edit(struct lc_edit *e, struct scope *s, const struct lc_op *
 
 	switch (spec->kind) {
 	case LC_SPEC_SUBST:
-		if (!(rc = render_field(&a, s, op, "edits", spec->expr, &s1, err)))
+		if (!(rc = lc_plan_render_field(&a, s, op, "edits", spec->expr, &s1, err)))
 			rc = lc_edit_parse_subst(e, a, err);
 		break;
 	case LC_SPEC_ABSENT:
-		if (!(rc = render_field(&a, s, op, "absent", spec->expr, &s1, err)))
+		if (!(rc = lc_plan_render_field(&a, s, op, "absent", spec->expr, &s1, err)))
 			rc = lc_edit_init_absent(e, a, err);
 		break;
 	default:
-		if (!(rc = render_field(&a, s, op, "line", spec->line, &s1, err)) &&
-		    (!spec->match || !(rc = render_field(&b, s, op, "match", spec->match, &s2, err))) &&
-		    (!spec->after || !(rc = render_field(&c, s, op, "after", spec->after, &s3, err))))
+		if (!(rc = lc_plan_render_field(&a, s, op, "line", spec->line, &s1, err)) &&
+		    (!spec->match || !(rc = lc_plan_render_field(&b, s, op, "match", spec->match, &s2, err))) &&
+		    (!spec->after || !(rc = lc_plan_render_field(&c, s, op, "after", spec->after, &s3, err))))
 			rc = lc_edit_init_line(e, a, b, c, err);
 		break;
 	}
@@ -434,187 +312,7 @@ static int compile_edit(struct lc_edit *e, struct scope *s, const struct lc_op *
 	return rc;
 }
 
-/* ---- services -------------------------------------------------------- */
-
-/* Environment="K=V" for a systemd unit: quote, escape \ " and specifiers. */
-static void systemd_env(struct lc_buf *b, const char *kv)
-{
-	lc_buf_adds(b, "Environment=\"");
-	for (; *kv; kv++) {
-		switch (*kv) {
-		case '\\': lc_buf_adds(b, "\\\\"); break;
-		case '"': lc_buf_adds(b, "\\\""); break;
-		case '%': lc_buf_adds(b, "%%"); break;
-		case '$': lc_buf_adds(b, "$$"); break;
-		case '\n': lc_buf_adds(b, "\\n"); break;
-		default: lc_buf_addc(b, *kv);
-		}
-	}
-	lc_buf_adds(b, "\"\n");
-}
-
-/* A command line for systemd's ExecStart: /bin/sh -c "exec RUN". */
-static void systemd_exec(struct lc_buf *b, const char *run)
-{
-	lc_buf_adds(b, "ExecStart=/bin/sh -c \"exec ");
-	for (; *run; run++) {
-		switch (*run) {
-		case '\\': lc_buf_adds(b, "\\\\"); break;
-		case '"': lc_buf_adds(b, "\\\""); break;
-		case '%': lc_buf_adds(b, "%%"); break;
-		case '$': lc_buf_adds(b, "$$"); break;
-		case '\n': lc_buf_adds(b, " "); break;
-		default: lc_buf_addc(b, *run);
-		}
-	}
-	lc_buf_adds(b, "\"\n");
-}
-
-static void add_service_file(struct lc_host_plan *p, const struct lc_op *op, char *path,
-			     struct lc_buf *content, int mode, int backend, int secret)
-{
-	struct lc_res *r = res_add(p, LC_RES_FILE, op, path);
-
-	r->has_content = 1;
-	r->own = *content;
-	lc_buf_init(content);
-	r->data = r->own.buf;
-	r->len = r->own.len;
-	lc_sha256_hex(r->sha, r->data, r->len);
-	r->mode = mode;
-	r->backend = backend;
-	r->secret = secret;
-}
-
-/* A service is its definition files (for both managers; the one the host
- * does not run drops out after the facts) and a service resource that
- * starts, restarts or stops it at the end of the host's converge. */
-static int add_service(struct lc_host_plan *p, struct scope *s, const struct lc_op *op,
-		       struct lc_error *err)
-{
-	struct lc_buf env = LC_BUF_INIT, run = LC_BUF_INIT, unit = LC_BUF_INIT;
-	char **kv = NULL, *chdir = NULL, *user = NULL;
-	struct lc_res *r;
-	size_t i, n = 0;
-	int rc = 0, secret = 0;
-
-	if (op->env)
-		kv = lc_xcalloc(op->env->n_pairs + 1, sizeof(*kv));
-	for (i = 0; op->env && i < op->env->n_pairs; i++) {
-		char *v;
-		int sv = 0;
-
-		if ((rc = render_field(&v, s, op, "env", op->env->pairs[i].value->str, &sv, err)))
-			goto out;
-		secret |= sv;
-		kv[n++] = lc_xasprintf("%s=%s", op->env->pairs[i].key->str, v);
-		free(v);
-	}
-	if ((op->chdir && (rc = render_field(&chdir, s, op, "chdir", op->chdir, NULL, err))) ||
-	    (op->user && (rc = render_field(&user, s, op, "user", op->user, NULL, err))))
-		goto out;
-
-	/* daemon: an environment file and a launcher for start-stop-daemon */
-	lc_buf_addf(&env, "# written by labctl: the environment of service %s\n", op->name);
-	for (i = 0; i < n; i++) {
-		char *eq = strchr(kv[i], '=');
-
-		lc_buf_addf(&env, "%.*s=", (int)(eq - kv[i]), kv[i]);
-		lc_buf_add_shquote(&env, eq + 1);
-		lc_buf_addc(&env, '\n');
-	}
-	lc_buf_addf(&run, "#!/bin/sh\n# written by labctl: how service %s starts\nset -a\n"
-		    ". " LC_SERVICES_DIR "/%s.env\nset +a\n", op->name, op->name);
-	if (chdir) {
-		lc_buf_adds(&run, "cd ");
-		lc_buf_add_shquote(&run, chdir);
-		lc_buf_adds(&run, " || exit 1\n");
-	}
-	lc_buf_addf(&run, "exec %s\n", op->run);
-	/* systemd: one unit with Environment= lines */
-	lc_buf_addf(&unit, "# written by labctl\n[Unit]\nDescription=%s (labctl)\n"
-		    "After=network.target\n\n[Service]\nType=simple\n", op->name);
-	for (i = 0; i < n; i++)
-		systemd_env(&unit, kv[i]);
-	if (chdir)
-		lc_buf_addf(&unit, "WorkingDirectory=%s\n", chdir);
-	if (user)
-		lc_buf_addf(&unit, "User=%s\n", user);
-	systemd_exec(&unit, op->run);
-	lc_buf_adds(&unit, "Restart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n");
-
-	add_service_file(p, op, lc_xasprintf(LC_SERVICES_DIR "/%s.env", op->name), &env,
-			 secret ? 0600 : 0644, LC_BACKEND_DAEMON, secret);
-	add_service_file(p, op, lc_xasprintf(LC_SERVICES_DIR "/%s.run", op->name), &run,
-			 0755, LC_BACKEND_DAEMON, 0);
-	add_service_file(p, op, lc_xasprintf("/etc/systemd/system/%s.service", op->name), &unit,
-			 secret ? 0640 : 0644, LC_BACKEND_SYSTEMD, secret);
-
-	r = res_add(p, LC_RES_SERVICE, op, lc_xstrdup(op->name));
-	r->run = op->run;
-	r->stopped = op->stopped;
-	r->user = op->user;
-	r->watch = lc_xcalloc(3, sizeof(*r->watch));
-	for (i = 0; i < 3; i++)
-		r->watch[r->n_watch++] = p->n_res - 4 + i;
-	if (op->restart_on) {
-		r->restart_on = lc_xcalloc(op->restart_on->n_items + 1, sizeof(*r->restart_on));
-		for (i = 0; i < op->restart_on->n_items; i++) {
-			if ((rc = render_field(&r->restart_on[r->n_restart_on], s, op, "restart_on",
-					       op->restart_on->items[i]->str, NULL, err)))
-				goto out;
-			r->n_restart_on++;
-		}
-	}
-out:
-	for (i = 0; i < n; i++)
-		free(kv[i]);
-	free(kv);
-	free(chdir);
-	free(user);
-	lc_buf_release(&env);
-	lc_buf_release(&run);
-	lc_buf_release(&unit);
-	return rc;
-}
-
-/* restart_on paths name managed files or directories (a directory watches
- * everything below it). */
-static int resolve_watches(struct lc_host_plan *p, struct lc_error *err)
-{
-	size_t i, j, k;
-
-	for (i = 0; i < p->n_res; i++) {
-		struct lc_res *r = &p->res[i];
-
-		if (r->kind != LC_RES_SERVICE)
-			continue;
-		for (j = 0; j < r->n_restart_on; j++) {
-			const char *w = r->restart_on[j];
-			size_t wl = strlen(w);
-			int found = 0;
-
-			for (k = 0; k < p->n_res; k++) {
-				const struct lc_res *o = &p->res[k];
-
-				if (o->kind == LC_RES_COMMAND || o->kind == LC_RES_SERVICE)
-					continue;
-				if (strncmp(o->path, w, wl) || (o->path[wl] && o->path[wl] != '/'))
-					continue;
-				r->watch = lc_xrealloc(r->watch, (r->n_watch + 1) * sizeof(*r->watch));
-				r->watch[r->n_watch++] = k;
-				found = 1;
-			}
-			if (!found)
-				return lc_node_error(err, LC_EPARSE, r->op->where,
-						     "restart_on: %s is not managed on %s", w,
-						     p->host->name);
-		}
-	}
-	return 0;
-}
-
-static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *op,
+static int add_op(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc_op *op,
 		  struct lc_blobs *blobs, struct lc_error *err)
 {
 	struct lc_res *r;
@@ -623,7 +321,7 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 	int rc, secret = 0;
 
 	if (op->kind != LC_OP_COMMAND && op->kind != LC_OP_SERVICE && op->kind != LC_OP_PACKAGE) {
-		if ((rc = render_field(&path, s, op, op->kind == LC_OP_FILE ||
+		if ((rc = lc_plan_render_field(&path, s, op, op->kind == LC_OP_FILE ||
 				       op->kind == LC_OP_TEMPLATE ? "dest" : "path",
 				       op->path, NULL, err)))
 			return rc;
@@ -640,7 +338,7 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 				return lc_node_error(err, LC_EPARSE, op->where,
 						     "%s is already managed as a file", r->path);
 		} else {
-			r = res_add(p, LC_RES_DIR, op, path);
+			r = lc_plan_res_add(p, LC_RES_DIR, op, path);
 		}
 		r->mode = op->mode >= 0 ? op->mode : 0755;
 		return set_owner(r, s, op, err);
@@ -687,7 +385,7 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 					     err ? err->msg : "");
 		}
 		rel = strstr(op->src, "/roles/") ? strstr(op->src, "/roles/") + 1 : op->src;
-		rc = lc_template_render(&out, rel, src.buf, src.len, scope_lookup, s, &secret, err);
+		rc = lc_template_render(&out, rel, src.buf, src.len, lc_plan_scope_lookup, s, &secret, err);
 		if (rc)
 			free(path);
 		if (rc || (rc = file_res(&r, p, op, path, err))) {
@@ -701,7 +399,7 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 		if (secret) {
 			lc_buf_reset(&r->masked);
 			r->has_masked = !lc_template_render_masked(&r->masked, rel, src.buf, src.len,
-								   scope_lookup, s, NULL);
+								   lc_plan_scope_lookup, s, NULL);
 		}
 		lc_buf_release(&src);
 		if (op->mode >= 0)
@@ -722,7 +420,7 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 		if (r) {
 			free(path);
 		} else {
-			r = res_add(p, LC_RES_FILE, op, path);
+			r = lc_plan_res_add(p, LC_RES_FILE, op, path);
 		}
 		r->create |= op->create;
 		if (op->mode >= 0)
@@ -748,21 +446,21 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 		}
 		return 0;
 	case LC_OP_SERVICE:
-		return add_service(p, s, op, err);
+		return lc_plan_add_service(p, s, op, err);
 	case LC_OP_PACKAGE: {
 		struct lc_buf names = LC_BUF_INIT;
 
 		for (i = 0; i < op->packages->n_items; i++)
 			lc_buf_addf(&names, "%s%s", i ? " " : "", op->packages->items[i]->str);
-		res_add(p, LC_RES_PACKAGE, op, lc_buf_detach(&names, NULL));
+		lc_plan_res_add(p, LC_RES_PACKAGE, op, lc_buf_detach(&names, NULL));
 		return 0;
 	}
 	case LC_OP_COMMAND:
-		r = res_add(p, LC_RES_COMMAND, op, lc_xstrdup(op->run));
+		r = lc_plan_res_add(p, LC_RES_COMMAND, op, lc_xstrdup(op->run));
 		r->run = op->run;
 		r->unless = op->unless;
 		r->chdir = op->chdir;
-		if (op->creates && (rc = render_field(&r->creates, s, op, "creates", op->creates,
+		if (op->creates && (rc = lc_plan_render_field(&r->creates, s, op, "creates", op->creates,
 						      NULL, err)))
 			return rc;
 		if (op->env) {
@@ -771,7 +469,7 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 				char *v;
 				int sv = 0;
 
-				if ((rc = render_field(&v, s, op, "env", op->env->pairs[i].value->str,
+				if ((rc = lc_plan_render_field(&v, s, op, "env", op->env->pairs[i].value->str,
 						       &sv, err)))
 					return rc;
 				secret |= sv;
@@ -785,7 +483,7 @@ static int add_op(struct lc_host_plan *p, struct scope *s, const struct lc_op *o
 	return 0;
 }
 
-static int add_health(struct lc_host_plan *p, struct scope *s, const struct lc_node *h,
+static int add_health(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc_node *h,
 		      struct lc_error *err)
 {
 	const struct lc_node *url = lc_node_get(h, "url"), *v;
@@ -795,7 +493,7 @@ static int add_health(struct lc_host_plan *p, struct scope *s, const struct lc_n
 	int rc;
 
 	lc_node_where(&name, url);
-	rc = lc_template_render(&b, name.buf, url->str, url->len, scope_lookup, s, NULL, err);
+	rc = lc_template_render(&b, name.buf, url->str, url->len, lc_plan_scope_lookup, s, NULL, err);
 	lc_buf_release(&name);
 	if (rc) {
 		lc_buf_release(&b);
@@ -995,7 +693,7 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 		 const struct lc_roles *roles, struct lc_blobs *blobs,
 		 const struct lc_host *host, struct lc_error *err)
 {
-	struct scope s;
+	struct lc_plan_scope s;
 	size_t i, j, n_names = 0;
 	const char **names;
 	int rc = 0;
@@ -1005,7 +703,7 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 	out->backend = !host->service_manager ? LC_BACKEND_ANY :
 		       !strcmp(host->service_manager, "systemd") ? LC_BACKEND_SYSTEMD :
 		       LC_BACKEND_DAEMON;
-	scope_init(&s, inv, host);
+	lc_plan_scope_init(&s, inv, host);
 	names = lc_xcalloc(host->n_roles + 1, sizeof(*names));
 	if (lc_roles_find(roles, "base"))
 		names[n_names++] = "base";
@@ -1017,7 +715,7 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 		out->roles[out->n_roles++] = lc_xstrdup(names[i]);
 	if ((rc = host_version(out, inv, roles, err)))
 		goto done;
-	s.version = scalar(out->version);
+	s.version = lc_plan_scalar(out->version);
 	for (i = 0; !rc && i < n_names; i++) {
 		const struct lc_role *role = lc_roles_find(roles, names[i]);
 
@@ -1057,12 +755,12 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 		}
 	}
 	if (!rc)
-		rc = resolve_watches(out, err);
+		rc = lc_plan_resolve_watches(out, err);
 	if (!rc)
 		role_digests(out);
 done:
 	free(names);
-	scope_release(&s);
+	lc_plan_scope_release(&s);
 	if (rc)
 		lc_host_plan_release(out);
 	return rc;
@@ -1229,152 +927,3 @@ void lc_host_plan_release(struct lc_host_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* ---- describing a change (plan) -------------------------------------- */
-
-/* Does line h match m, where each ******** in m stands for any text? */
-static int masked_match(const char *h, size_t hl, const char *m, size_t ml)
-{
-	const size_t sl = strlen(LC_TEMPLATE_MASK);
-	const char *star = memmem(m, ml, LC_TEMPLATE_MASK, sl);
-	size_t pre;
-
-	if (!star)
-		return hl == ml && !memcmp(h, m, hl);
-	pre = (size_t)(star - m);
-	if (hl < pre || memcmp(h, m, pre))
-		return 0;
-	h += pre;
-	hl -= pre;
-	m = star + sl;
-	ml -= pre + sl;
-	/* the wildcard takes as little as it can, then the rest must match */
-	for (;;) {
-		if (masked_match(h, hl, m, ml))
-			return 1;
-		if (!hl)
-			return 0;
-		h++;
-		hl--;
-	}
-}
-
-/* The host's content with each line that matches a masked line of the
- * desired content replaced by it: an old secret on the host is not shown. */
-static void mask_host(struct lc_buf *out, const struct lc_buf *host, const struct lc_buf *masked)
-{
-	const char *h = host->buf, *hend = host->buf + host->len;
-
-	while (h < hend) {
-		const char *hnl = memchr(h, '\n', (size_t)(hend - h));
-		size_t hl = hnl ? (size_t)(hnl - h) : (size_t)(hend - h);
-		const char *m = masked->buf, *mend = masked->buf + masked->len;
-		int done = 0;
-
-		while (m < mend && !done) {
-			const char *mnl = memchr(m, '\n', (size_t)(mend - m));
-			size_t ml = mnl ? (size_t)(mnl - m) : (size_t)(mend - m);
-
-			if (memmem(m, ml, LC_TEMPLATE_MASK, strlen(LC_TEMPLATE_MASK)) &&
-			    masked_match(h, hl, m, ml)) {
-				lc_buf_add(out, m, ml);
-				done = 1;
-			}
-			m += ml + 1;
-		}
-		if (!done)
-			lc_buf_add(out, h, hl);
-		if (hnl)
-			lc_buf_addc(out, '\n');
-		h += hl + 1;
-	}
-}
-
-static void describe_meta(struct lc_buf *b, const struct lc_res *r)
-{
-	const struct lc_fact *f = &r->fact;
-
-	if (f->exists && f->mode != r->mode)
-		lc_buf_addf(b, "mode %04o -> %04o\n", f->mode, r->mode);
-	if (f->exists && r->owner && strcmp(r->owner, f->owner ? f->owner : ""))
-		lc_buf_addf(b, "owner %s -> %s\n", f->owner ? f->owner : "?", r->owner);
-	if (f->exists && r->group && strcmp(r->group, f->group ? f->group : ""))
-		lc_buf_addf(b, "group %s -> %s\n", f->group ? f->group : "?", r->group);
-}
-
-static void describe_file(struct lc_buf *b, const struct lc_res *r)
-{
-	const struct lc_fact *f = &r->fact;
-	struct lc_buf la = LC_BUF_INIT, lb = LC_BUF_INIT, hm = LC_BUF_INIT;
-	int have_host = f->exists && (f->content.len || !f->size);
-
-	if (!r->need_content) {
-		describe_meta(b, r);
-		return;
-	}
-	if (lc_diff_is_binary(r->data, r->len) || (long)r->len > LC_DIFF_MAX_BYTES ||
-	    (f->exists && (!have_host || lc_diff_is_binary(f->content.buf, f->content.len)))) {
-		if (f->exists)
-			lc_buf_addf(b, "binary: %ld bytes sha256:%.16s... -> %zu bytes sha256:%.16s...\n",
-				    f->size, f->sha, r->len, r->sha);
-		else
-			lc_buf_addf(b, "new binary file: %zu bytes sha256:%.16s...\n", r->len, r->sha);
-	} else if (r->secret && !r->has_masked) {
-		lc_buf_addf(b, "content holds a secret (diff not shown): %ld -> %zu bytes\n",
-			    f->exists ? f->size : 0L, r->len);
-	} else {
-		const char *want = r->secret ? r->masked.buf : r->data;
-		size_t wlen = r->secret ? r->masked.len : r->len;
-
-		if (f->exists && r->secret)
-			mask_host(&hm, &f->content, &r->masked);
-		else if (f->exists)
-			lc_buf_add(&hm, f->content.buf, f->content.len);
-		lc_buf_addf(&la, "%s (%s)", f->exists ? r->path : "/dev/null", "host");
-		lc_buf_addf(&lb, "%s (%s)", r->path, "labctl");
-		if (!lc_diff_unified(b, hm.buf, hm.len, want, wlen, la.buf, lb.buf,
-				     LC_DIFF_CONTEXT_DEFAULT))
-			lc_buf_adds(b, "a secret value changes (not shown)\n");
-	}
-	if (!f->exists)
-		lc_buf_addf(b, "mode %04o\n", r->mode);
-	else
-		describe_meta(b, r);
-	lc_buf_release(&la);
-	lc_buf_release(&lb);
-	lc_buf_release(&hm);
-}
-
-void lc_res_describe(struct lc_res *r)
-{
-	struct lc_buf b = LC_BUF_INIT;
-	size_t i;
-
-	switch (r->kind) {
-	case LC_RES_DIR:
-		if (!r->fact.exists)
-			lc_buf_addf(&b, "create directory, mode %04o\n", r->mode);
-		else
-			describe_meta(&b, r);
-		break;
-	case LC_RES_FILE:
-		describe_file(&b, r);
-		break;
-	case LC_RES_PACKAGE:
-		lc_buf_addf(&b, "would install: %s\n", r->fact.missing ? r->fact.missing : "");
-		break;
-	case LC_RES_COMMAND:
-		lc_buf_adds(&b, "would run: ");
-		lc_buf_adds(&b, r->run);
-		if (!b.len || b.buf[b.len - 1] != '\n')
-			lc_buf_addc(&b, '\n');
-		break;
-	case LC_RES_SERVICE:
-		/* the action itself is in the op's line */
-		if (r->action == LC_SVC_RESTART && r->fact.restart_pending)
-			lc_buf_adds(&b, "a restart left pending by an earlier converge\n");
-		(void)i;
-		break;
-	}
-	free(r->diff);
-	r->diff = lc_buf_detach(&b, NULL);
-}
