@@ -65,6 +65,99 @@ static int line_equals(const char *in, const struct line *l, const char *s,
 	return l->end - l->start == slen && !memcmp(in + l->start, s, slen);
 }
 
+#define ERE_MAX_REPEAT 1000   /* the product of nested interval bounds */
+
+/* glibc's regcomp takes seconds and gigabytes for some patterns
+ * ("x++++...", "((x{255}){255}){255}"): refuse those before compiling.
+ * A quantifier right after a quantifier is undefined in POSIX EREs anyway;
+ * nested intervals may not repeat more than ERE_MAX_REPEAT times. */
+static int check_ere(const char *p, const char *what, struct lc_error *err)
+{
+	long inner[64];     /* per open group: the largest repetition inside it */
+	long group = 0;     /* the group that just closed, or 0 */
+	size_t depth = 0;
+	int prev_quant = 0;
+	const char *s;
+
+	inner[0] = 1;
+	for (s = p; *s; s++) {
+		long factor = 0;  /* the repetition this character applies, if any */
+		int quant = 0;
+
+		switch (*s) {
+		case '\\':
+			if (s[1])
+				s++;
+			break;
+		case '[':       /* a bracket expression: skip it whole */
+			s++;
+			if (*s == '^')
+				s++;
+			if (*s == ']')
+				s++;
+			while (*s && *s != ']')
+				s++;
+			if (!*s)
+				return 0;  /* unterminated: regcomp will say */
+			break;
+		case '(':
+			if (depth + 1 >= sizeof(inner) / sizeof(inner[0]))
+				goto refuse;
+			inner[++depth] = 1;
+			break;
+		case ')':
+			if (depth)
+				group = inner[depth--];
+			break;
+		case '*':
+		case '+':
+		case '?':
+			quant = 1;
+			factor = 1;
+			break;
+		case '{': {
+			char *end;
+			long lo = strtol(s + 1, &end, 10), hi = lo;
+
+			if (*end == ',')
+				hi = end[1] == '}' ? lo : strtol(end + 1, &end, 10);
+			if (*end != '}' && !(end[0] == ',' && end[1] == '}'))
+				break;  /* not an interval: regcomp will say */
+			quant = 1;
+			factor = hi > lo ? hi : lo;
+			if (factor > 255)
+				goto refuse;
+			s = strchr(s, '}');
+			break;
+		}
+		default:
+			break;
+		}
+		if (quant && prev_quant)
+			goto refuse;
+		if (quant) {
+			/* a quantifier after a group multiplies what is inside it */
+			long total = (group ? group : 1) * factor;
+
+			if (total > ERE_MAX_REPEAT)
+				goto refuse;
+			if (total > inner[depth])
+				inner[depth] = total;
+		} else if (group && *s != ')') {
+			if (group > inner[depth])
+				inner[depth] = group;
+		}
+		if (*s != ')')
+			group = 0;
+		prev_quant = quant;
+	}
+	return 0;
+refuse:
+	return lc_error_set(err, LC_EPARSE, "regex '%s' in %s is refused: repeated quantifiers "
+			    "or intervals nesting to more than %d repetitions (they make the "
+			    "regex engine explode)", p, what, ERE_MAX_REPEAT);
+}
+
 static int compile_re(regex_t *re, const char *pattern, const char *what,
 		      struct lc_error *err)
 {
@@ -72,6 +165,8 @@ static int compile_re(regex_t *re, const char *pattern, const char *what,
 	size_t n;
 	int rc;
 
+	if ((rc = check_ere(pattern, what, err)))
+		return rc;
 	rc = regcomp(re, pattern, REG_EXTENDED);
 	if (!rc)
 		return 0;

@@ -608,6 +608,33 @@ static void test_compose(void **state)
 	lc_edit_release(&a);
 }
 
+/* Patterns that make glibc's regcomp explode are refused before it runs;
+ * ordinary ones, brackets holding quantifier characters included, pass. */
+static void test_regex_bounds(void **state)
+{
+	static const char *const ok[] = {
+		"^# ?apm_config:$", "a{2,3}b", "(ab){3}", "[+*?]+x", "(a|b){255}",
+		"((a){10}){100}", "x{0,255}", "\\++", NULL,
+	};
+	static const char *const bad[] = {
+		"x++", "a*+", "x{256}", "((x{255}){255}){255}", "(a{100}){11}", "a{2}{3}", NULL,
+	};
+	struct lc_edit e = LC_EDIT_INIT;
+	struct lc_error err = LC_ERROR_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; ok[i]; i++) {
+		assert_int_equal(lc_edit_init_absent(&e, ok[i], &err), 0);
+		lc_edit_release(&e);
+	}
+	for (i = 0; bad[i]; i++) {
+		assert_int_equal(lc_edit_init_absent(&e, bad[i], &err), LC_EPARSE);
+		assert_non_null(strstr(err.msg, "is refused"));
+		lc_edit_release(&e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_apply_uninitialised),
 		cmocka_unit_test(test_apply_into_out),
 		cmocka_unit_test(test_compose),
+		cmocka_unit_test(test_regex_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
