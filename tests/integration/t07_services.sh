@@ -25,7 +25,7 @@ set +e
 lab plan demo_api > "$T/plan.txt"; rc=$?
 set -e
 [ "$rc" = 2 ] && grep -q "pending  service demo-api (would restart)" "$T/plan.txt" || fail "plan: $(cat "$T/plan.txt")"
-lab --json converge demo_api > "$T/c1.json" || fail "converge after change"
+lab --json converge demo_api > "$T/c1.json" || { cat "$T/c1.json"; fail "converge after change"; }
 python3 - "$T/c1.json" <<'PY' || fail "restart events"
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]

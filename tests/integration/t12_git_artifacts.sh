@@ -70,7 +70,7 @@ mkdir -p srv && head -c 300000 /dev/urandom > srv/tool.bin
 good=$(sha256sum < srv/tool.bin | cut -c1-64)
 python3 -m http.server --bind 127.0.0.1 0 --directory srv > http.log 2>&1 &
 httpd=$!
-trap 'kill $httpd 2>/dev/null; cleanup' EXIT
+trap 'kill $httpd 2>/dev/null || true; cleanup' EXIT
 for i in $(seq 1 50); do port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' http.log | head -1); [ -n "$port" ] && break; sleep 0.1; done
 [ -n "$port" ] || fail "http server did not start"
 cp roles/frontend/role.yaml frontend.role.good
