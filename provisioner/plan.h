@@ -88,6 +88,7 @@ struct lc_res {
 	/* service */
 	int backend;                /* file: LC_BACKEND_* it belongs to */
 	int stopped;                /* service: desired state stopped */
+	const char *stop_signal;    /* service: TERM unless the role says */
 	const char *user;
 	char **restart_on;          /* service: paths that restart it */
 	size_t n_restart_on;

@@ -112,6 +112,8 @@ int lc_plan_add_service(struct lc_host_plan *p, struct lc_plan_scope *s, const s
 	if (user)
 		lc_buf_addf(&unit, "User=%s\n", user);
 	systemd_exec(&unit, op->run);
+	if (op->stop_signal)
+		lc_buf_addf(&unit, "KillSignal=SIG%s\n", op->stop_signal);
 	lc_buf_adds(&unit, "Restart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n");
 
 	add_service_file(p, op, lc_xasprintf(LC_SERVICES_DIR "/%s.env", op->name), &env,
@@ -124,6 +126,7 @@ int lc_plan_add_service(struct lc_host_plan *p, struct lc_plan_scope *s, const s
 	r = lc_plan_res_add(p, LC_RES_SERVICE, op, lc_xstrdup(op->name));
 	r->run = op->run;
 	r->stopped = op->stopped;
+	r->stop_signal = op->stop_signal ? op->stop_signal : "TERM";
 	r->user = op->user;
 	r->watch = lc_xcalloc(3, sizeof(*r->watch));
 	for (i = 0; i < 3; i++)

@@ -227,7 +227,7 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 		"group", NULL };
 	static const char *const cmd_keys[] = { "run", "creates", "unless", "chdir", "env", NULL };
 	static const char *const svc_keys[] = { "name", "run", "chdir", "user", "env", "state",
-		"restart_on", NULL };
+		"restart_on", "stop_signal", NULL };
 	const struct lc_node *body, *v;
 	const char *name;
 	int rc;
@@ -331,8 +331,13 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 		    (rc = get_str(&op->run, body, "run", 1, "a service op", err)) ||
 		    (rc = get_str(&op->chdir, body, "chdir", 0, "a service op", err)) ||
 		    (rc = get_str(&op->user, body, "user", 0, "a service op", err)) ||
-		    (rc = get_str(&state, body, "state", 0, "a service op", err)))
+		    (rc = get_str(&state, body, "state", 0, "a service op", err)) ||
+		    (rc = get_str(&op->stop_signal, body, "stop_signal", 0, "a service op", err)))
 			return rc;
+		if (op->stop_signal && strcmp(op->stop_signal, "TERM") && strcmp(op->stop_signal, "INT") &&
+		    strcmp(op->stop_signal, "QUIT") && strcmp(op->stop_signal, "HUP"))
+			return lc_node_error(err, LC_EPARSE, lc_node_get(body, "stop_signal"),
+					     "expected TERM, INT, QUIT or HUP for 'stop_signal'");
 		for (i = 0; op->name[i]; i++)
 			if (!((op->name[i] >= 'a' && op->name[i] <= 'z') ||
 			      (op->name[i] >= '0' && op->name[i] <= '9') ||

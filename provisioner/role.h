@@ -13,7 +13,8 @@
  *     - command:  { run: CMD, creates: P | unless: CMD, chdir: D, env: { K: V } }
  *     - package:  { names: [ nginx, python3-flask ] }        (apt/dpkg)
  *     - service:  { name: N, run: CMD, chdir: D, user: U, env: { K: V },
- *                   state: running | stopped, restart_on: [ PATH, ... ] }
+ *                   state: running | stopped, restart_on: [ PATH, ... ],
+ *                   stop_signal: TERM | INT | QUIT | HUP }
  *
  *   health:                          checked after the converge, concurrently
  *     - { url: "http://{{ host.address }}:8081/health", status: 200, timeout: 10 }
@@ -69,6 +70,7 @@ struct lc_op {
 	const struct lc_node *env;    /* map or NULL */
 	/* service */
 	const char *name, *user;
+	const char *stop_signal;      /* TERM (default), INT, QUIT, HUP */
 	int stopped;                  /* state: stopped */
 	const struct lc_node *restart_on;  /* list of path templates or NULL */
 	/* package */

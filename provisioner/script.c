@@ -376,10 +376,11 @@ static void svc_stop(struct lc_buf *b, const struct lc_host_plan *p, const struc
 		lc_buf_addf(b, "if lc_p=$(cat /run/lab/%s.pid 2>/dev/null) && kill -0 \"$lc_p\" 2>/dev/null; then\n  "
 			    "  lc_g=$(ps -o pgid= -p \"$lc_p\" | tr -d ' ')\n  "
 			    "  [ -n \"$lc_g\" ] && [ \"$lc_g\" != \"$(ps -o pgid= -p $$ | tr -d ' ')\" ] || lc_g=\n  "
-			    "  if [ -n \"$lc_g\" ]; then kill -s TERM -- \"-$lc_g\"; else kill -TERM \"$lc_p\"; fi 2>/dev/null\n  "
+			    "  if [ -n \"$lc_g\" ]; then kill -s %s -- \"-$lc_g\"; else kill -s %s \"$lc_p\"; fi 2>/dev/null\n  "
 			    "  lc_i=0; while kill -0 \"$lc_p\" 2>/dev/null && [ $lc_i -lt 100 ]; do sleep 0.1; lc_i=$((lc_i+1)); done\n  "
 			    "  if [ -n \"$lc_g\" ]; then kill -s KILL -- \"-$lc_g\"; else kill -KILL \"$lc_p\"; fi 2>/dev/null\n  "
-			    "fi\n  rm -f /run/lab/%s.pid\n  ", r->path, r->path);
+			    "fi\n  rm -f /run/lab/%s.pid\n  ", r->path, r->stop_signal, r->stop_signal,
+			    r->path);
 }
 
 static void file_op(struct lc_buf *out, const struct lc_res *r)
