@@ -514,6 +514,10 @@ static int parse_filter(struct tpl *t, struct cur *c, struct tval *v)
 		goto out;
 	}
 	rc = apply_filter(t, v, f, &arg);
+	/* each '| yaml' may double the text (quotes and escapes): bound it */
+	if (!rc && v->is_str && v->str.len > LC_TEMPLATE_MAX)
+		rc = tpl_error(t, LC_EPARSE, "the value grows past %u MiB after filter '%s'",
+			       (unsigned)(LC_TEMPLATE_MAX >> 20), filters[f].name);
 out:
 	lc_buf_release(&arg);
 	return rc;
@@ -682,6 +686,12 @@ static int render(struct lc_buf *out, const char *name, const char *src, size_t 
 
 	while (i < len) {
 		size_t open = i, close = 0;
+
+		if (out->len - start > LC_TEMPLATE_MAX) {
+			rc = tpl_error(&t, LC_EPARSE, "the rendered text grows past %u MiB",
+				       (unsigned)(LC_TEMPLATE_MAX >> 20));
+			goto out;
+		}
 
 		while (open + 1 < len && !(src[open] == '{' && src[open + 1] == '{'))
 			open++;

@@ -28,6 +28,9 @@
 #include "error.h"
 #include "yamlx.h"
 
+/* Rendered text (and any one value) is refused past this size. */
+#define LC_TEMPLATE_MAX ((size_t)64 << 20)
+
 /* Resolve the first part of a dotted name; NULL when undefined. */
 typedef const struct lc_node *(*lc_template_lookup_fn)(void *data, const char *name);
 
