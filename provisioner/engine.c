@@ -100,6 +100,30 @@ out:
 	return rc;
 }
 
+/* SFTP says only "failure" when a disk is full: ask the host how much
+ * room the target's file system has, and say so when it is too little. */
+static void explain_put_failure(struct lc_transport *t, const struct lc_res *r,
+				struct lc_error *err)
+{
+	struct lc_buf script = LC_BUF_INIT, out = LC_BUF_INIT;
+	struct lc_error ignored = LC_ERROR_INIT;
+	const char *slash = strrchr(r->tmp_path, '/');
+	char *dir = lc_xstrndup(r->tmp_path, (size_t)(slash - r->tmp_path));
+	long avail;
+	int status;
+
+	lc_buf_adds(&script, "df -Pk -- ");
+	lc_buf_add_shquote(&script, *dir ? dir : "/");
+	lc_buf_adds(&script, " 2>/dev/null | awk 'NR == 2 { print $4 }'");
+	if (!t->ops->run(t, script.buf, script.len, &out, &status, &ignored) && !status &&
+	    (avail = strtol(out.buf, NULL, 10)) >= 0 && out.len && (size_t)avail * 1024 < r->len)
+		lc_error_prefix(err, "no space left on the host for %s (%ld KiB free there, "
+				"%zu KiB needed)", *dir ? dir : "/", avail, (r->len + 1023) / 1024);
+	free(dir);
+	lc_buf_release(&script);
+	lc_buf_release(&out);
+}
+
 /* Facts, decisions, uploads, apply: everything after connecting. */
 static int converge(struct lc_host_run *run, struct lc_transport *t,
 		    const struct lc_engine_opts *opts, struct lc_error *err)
@@ -155,12 +179,21 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 			rc = describe(t, p, err);
 		goto out;
 	}
+	/* The uploads' paths first, so the host's watchdog can remove them if
+	 * labctl goes away before the apply batch renames them. */
+	lc_buf_reset(&script);
+	for (i = 0; i < p->n_res; i++)
+		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content)
+			lc_buf_addf(&script, "%s\n", p->res[i].tmp_path);
+	if (script.len && (rc = t->ops->put(t, LC_TEMPS_FILE, script.buf, script.len, 0600, err)))
+		goto out;
 	for (i = 0; i < p->n_res; i++) {
 		struct lc_res *r = &p->res[i];
 
 		if (r->status != LC_RES_CHANGED || !r->need_content)
 			continue;
 		if ((rc = t->ops->put(t, r->tmp_path, r->data, r->len, 0600, err))) {
+			explain_put_failure(t, r, err);
 			lc_error_prefix(err, "pushing %s", r->path);
 			r->status = LC_RES_FAILED;
 			r->msg = lc_xstrdup(err->msg);

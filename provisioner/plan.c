@@ -154,6 +154,9 @@ static int check_path(const struct lc_op *op, const char *path, struct lc_error 
 		return lc_node_error(err, LC_EPARSE, op->where,
 				     "path '%s' on the host must be normalized (no '..', '.', "
 				     "'//' or trailing '/')", path);
+	if (strchr(path, '\n'))
+		return lc_node_error(err, LC_EPARSE, op->where,
+				     "a path on the host may not contain a newline");
 	return 0;
 }
 

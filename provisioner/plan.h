@@ -153,6 +153,7 @@ struct lc_host_plan {
 #define LC_RESTARTS_FILE LC_STATE_DIR "/restarts"
 #define LC_LOCK_FILE LC_STATE_DIR "/lock"
 #define LC_STAGE_DIR LC_STATE_DIR "/stage"
+#define LC_TEMPS_FILE LC_STATE_DIR "/temps"   /* this converge's uploads, one a line */
 #define LC_LOCK_EXIT 75            /* the facts batch could not take the lock */
 #define LC_SERVICES_DIR "/etc/labctl/services"
 #define LC_AGENT_STATUS "/var/lib/lab-agent/status.json"

@@ -21,6 +21,20 @@ void lc_script_lock(struct lc_buf *out, int timeout, const char *holder)
 		"  printf '%%s\\n' ", timeout > 0 ? timeout : 0, LC_LOCK_EXIT);
 	q(out, holder ? holder : "labctl");
 	lc_buf_adds(out, " > " LC_LOCK_FILE ".holder\nfi\n");
+	/* A watchdog for this connection: when sshd's session process is gone
+	 * (labctl was interrupted or killed, the network dropped), remove this
+	 * converge's uploads and end everything the batch still runs, which
+	 * also releases the lock. $$ is the long-lived shell, the leader of
+	 * its process group; $PPID is sshd. */
+	lc_buf_adds(out,
+		"( trap '' TERM HUP INT\n"
+		"  while kill -0 \"$PPID\" 2>/dev/null; do sleep 0.2; done\n"
+		"  kill -s TERM -- \"-$$\" 2>/dev/null\n"
+		"  if [ -f " LC_TEMPS_FILE " ]; then\n"
+		"    while IFS= read -r lc_t; do rm -f -- \"$lc_t\"; done < " LC_TEMPS_FILE "\n"
+		"    rm -f " LC_TEMPS_FILE "\n"
+		"  fi\n"
+		") </dev/null >/dev/null 2>&1 9>&- &\n");
 }
 
 void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
@@ -528,7 +542,7 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
 		"lc_done=' '\n"
 		"lc_run() {\n"
 		"  if [ $lc_failed = 0 ]; then\n"
-		"    lc_out=$(\"lc_op_$1\" 2>&1 </dev/null); lc_rc=$?\n"
+		"    lc_out=$(\"lc_op_$1\" 2>&1 </dev/null 9>&-); lc_rc=$?\n"
 		"    if [ $lc_rc = 0 ]; then lc_done=\"$lc_done$1 \"; else lc_failed=1; fi\n"
 		"    printf '%s R %s ' \"$1\" \"$lc_rc\"; printf '%s' \"$lc_out\" | tail -c 4000 | base64 -w0; echo\n"
 		"  fi\n"
@@ -591,7 +605,7 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
 		}
 	}
 	state_write(out, p);
-	lc_buf_adds(out, "[ $lc_failed = 0 ]\n");
+	lc_buf_adds(out, "rm -f " LC_TEMPS_FILE "\n[ $lc_failed = 0 ]\n");
 }
 
 int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,
