@@ -1,6 +1,7 @@
 /* session.c - the pipeline converge, plan and status share. */
 #include "session.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,6 +62,12 @@ int lc_session_open(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 	}
 	s->inv.repo = &s->repo;
 	lc_report_init(&s->rep, ctx->out, ctx->json, ctx->verbose, &s->inv);
+	if (s->inv.identity_file && access(s->inv.identity_file, R_OK) < 0) {
+		fprintf(ctx->err, "labctl: the SSH key %s cannot be read: %s%s\n",
+			s->inv.identity_file, strerror(errno),
+			!strcmp(s->inv.provider, "local") ? " (run 'labctl up' to create the lab)" : "");
+		goto fail;
+	}
 	if (s->source)
 		lc_report_note(&s->rep, "source", NULL, "deploying %s; uncommitted changes are "
 			       "ignored", s->source->desc);

@@ -506,8 +506,8 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 		if (!progress && lc_ssh_wait_socket(t, deadline, want) == NB_TIMEOUT) {
 			if (t->cancel && *t->cancel) {
 				rc = lc_error_set(err, LC_ECANCELED, "%s: interrupted during a "
-						  "batch (its commands may still be running on "
-						  "the host)", t->name);
+						  "batch (the host's watchdog ends what it still "
+						  "runs)", t->name);
 				goto fail;
 			}
 			rc = lc_error_set(err, LC_ETIMEOUT,
