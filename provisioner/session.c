@@ -62,12 +62,6 @@ int lc_session_open(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 	}
 	s->inv.repo = &s->repo;
 	lc_report_init(&s->rep, ctx->out, ctx->json, ctx->verbose, &s->inv);
-	if (s->inv.identity_file && access(s->inv.identity_file, R_OK) < 0) {
-		fprintf(ctx->err, "labctl: the SSH key %s cannot be read: %s%s\n",
-			s->inv.identity_file, strerror(errno),
-			!strcmp(s->inv.provider, "local") ? " (run 'labctl up' to create the lab)" : "");
-		goto fail;
-	}
 	if (s->source)
 		lc_report_note(&s->rep, "source", NULL, "deploying %s; uncommitted changes are "
 			       "ignored", s->source->desc);
@@ -89,6 +83,13 @@ int lc_session_open(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 			print_err(s, ctx, err.msg, "labctl: no host was touched\n");
 			goto fail;
 		}
+	}
+	/* after the roles and plans: their errors come first */
+	if (s->inv.identity_file && access(s->inv.identity_file, R_OK) < 0) {
+		fprintf(ctx->err, "labctl: the SSH key %s cannot be read: %s%s\n",
+			s->inv.identity_file, strerror(errno),
+			!strcmp(s->inv.provider, "local") ? " (run 'labctl up' to create the lab)" : "");
+		goto fail;
 	}
 	gethostname(hn, sizeof(hn) - 1);
 	gmtime_r(&t, &tm);
