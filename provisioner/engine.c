@@ -185,14 +185,16 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	for (i = 0; i < p->n_res; i++)
 		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content)
 			lc_buf_addf(&script, "%s\n", p->res[i].tmp_path);
-	if (script.len && (rc = t->ops->put(t, LC_TEMPS_FILE, script.buf, script.len, 0600, err)))
+	if (script.len &&
+	    (rc = t->ops->put(t, LC_TEMPS_FILE, script.buf, script.len, 0600, 0, err)))
 		goto out;
 	for (i = 0; i < p->n_res; i++) {
 		struct lc_res *r = &p->res[i];
 
 		if (r->status != LC_RES_CHANGED || !r->need_content)
 			continue;
-		if ((rc = t->ops->put(t, r->tmp_path, r->data, r->len, 0600, err))) {
+		if ((rc = t->ops->put(t, r->tmp_path, r->data, r->len, 0600,
+				      r->mapped ? LC_PUT_MAPPED : 0, err))) {
 			explain_put_failure(t, r, err);
 			lc_error_prefix(err, "pushing %s", r->path);
 			r->status = LC_RES_FAILED;

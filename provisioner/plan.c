@@ -49,14 +49,41 @@ static int blob_from_source(const struct lc_blob **out, struct lc_blobs *bs,
 	return 0;
 }
 
+/* SHA-256 of the first len bytes of fd; 0 or an errno value. */
+static int sha_fd(char out[LC_SHA256_HEX], int fd, size_t len)
+{
+	struct lc_sha256 *c = lc_sha256_new();
+	char buf[65536];
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = pread(fd, buf, len - off < sizeof(buf) ? len - off : sizeof(buf),
+				  (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;  /* shorter than fstat said */
+
+			lc_sha256_final(c, out);
+			return e;
+		}
+		lc_sha256_update(c, buf, (size_t)n);
+		off += (size_t)n;
+	}
+	lc_sha256_final(c, out);
+	return 0;
+}
+
 static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, struct lc_source *src,
 		    const char *path, struct lc_error *err)
 {
+	char sha[LC_SHA256_HEX];
 	struct lc_blob *b;
 	struct stat st;
 	void *map = NULL;
 	size_t i;
-	int fd;
+	int fd, rc;
 
 	*out = NULL;
 	if (lc_source_is_fs(src))
@@ -75,14 +102,16 @@ static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, struct lc_s
 		close(fd);
 		return lc_error_set(err, LC_EIO, "%s: not a regular file of at most 1 GiB", path);
 	}
-	if (st.st_size > 0) {
+	/* Digest by reading, map for the uploads: a converge that pushes
+	 * nothing never brings the file's pages into memory. */
+	if ((rc = sha_fd(sha, fd, (size_t)st.st_size)) == 0 && st.st_size > 0) {
 		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map == MAP_FAILED) {
-			close(fd);
-			return lc_error_set(err, LC_EIO, "%s: %s", path, strerror(errno));
-		}
+		if (map == MAP_FAILED)
+			rc = errno;
 	}
 	close(fd);
+	if (rc)
+		return lc_error_set(err, LC_EIO, "%s: %s", path, strerror(rc));
 	LC_ALLOC_GROW(bs->items, bs->n + 1, bs->alloc);
 	b = &bs->items[bs->n++];
 	memset(b, 0, sizeof(*b));
@@ -90,7 +119,7 @@ static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, struct lc_s
 	b->data = map ? map : "";
 	b->len = (size_t)st.st_size;
 	b->mode = (int)(st.st_mode & 07777);
-	lc_sha256_hex(b->sha, b->data, b->len);
+	memcpy(b->sha, sha, LC_SHA256_HEX);
 	*out = b;
 	return 0;
 }
@@ -217,6 +246,7 @@ static int add_blob_file(struct lc_host_plan *p, struct lc_plan_scope *s, const 
 		return rc;
 	r->has_content = 1;
 	r->data = b->data;
+	r->mapped = !b->owned && b->len;
 	r->len = b->len;
 	memcpy(r->sha, b->sha, sizeof(r->sha));
 	r->mode = op->mode >= 0 ? op->mode : (b->mode & 0777);
@@ -586,6 +616,7 @@ static int apply_edits(struct lc_res *r, const char *base, size_t len, struct lc
 	lc_buf_release(&r->own);
 	r->own = res;
 	r->data = r->own.buf;
+	r->mapped = 0;
 	r->len = r->own.len;
 	r->has_content = 1;
 	lc_sha256_hex(r->sha, r->data, r->len);

@@ -3,10 +3,15 @@
  * the mode is set exactly, a partial file is removed on failure. */
 #include "ssh_int.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-#define SFTP_CHUNK ((size_t)1 << 20)      /* 1 MiB writes: 3x faster than 4 KiB */
+/* What one libssh2_sftp_write call queues: 256 KiB sends an 8 MiB file as
+ * fast as 1 MiB does, and costs a quarter of the memory per connection. */
+#define SFTP_CHUNK ((size_t)256 << 10)
 
 /* ---- put: SFTP ------------------------------------------------------ */
 
@@ -128,15 +133,28 @@ static LIBSSH2_SFTP_HANDLE *sftp_create(struct ssh_transport *t, const char *pat
 	return h;
 }
 
+/* Drop the pages of data[*done, upto) that lie wholly inside it. */
+static void drop_pages(const void *data, size_t *done, size_t upto)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)data + *done + page - 1) & ~(page - 1);
+	uintptr_t to = ((uintptr_t)data + upto) & ~(page - 1);
+
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED);
+	if (to > (uintptr_t)data + *done)
+		*done = to - (uintptr_t)data;
+}
+
 int lc_ssh_put(struct lc_transport *tp, const char *path, const void *data,
-	       size_t len, unsigned mode, struct lc_error *err)
+	       size_t len, unsigned mode, unsigned flags, struct lc_error *err)
 {
 	struct ssh_transport *t = (struct ssh_transport *)tp;
 	int64_t deadline = lc_ssh_deadline_in(t->command_timeout_ms), grace;
 	LIBSSH2_SFTP_HANDLE *h = NULL;
 	LIBSSH2_SFTP_ATTRIBUTES attrs;
 	const char *what = "create";
-	size_t off = 0;
+	size_t off = 0, dropped = 0;
 	int rc, zeros = 0;
 
 	if (t->dead)
@@ -164,8 +182,11 @@ int lc_ssh_put(struct lc_transport *tp, const char *path, const void *data,
 		 * acknowledged; called again with the rest, it skips what it
 		 * already queued.  0 means it handled another packet. */
 		ssize_t n = libssh2_sftp_write(h, (const char *)data + off, chunk);
-		if (n > 0)
+		if (n > 0) {
 			off += (size_t)n;
+			if (flags & LC_PUT_MAPPED)
+				drop_pages(data, &dropped, off);
+		}
 		else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
 			rc = (int)n;
 		else if (n == LIBSSH2_ERROR_EAGAIN || ++zeros > 8) {

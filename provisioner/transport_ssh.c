@@ -42,7 +42,7 @@
 #define OUT_MAX ((size_t)256 << 20)       /* stdout of one batch */
 #define ERR_TAIL 4096                     /* shell stderr kept for messages */
 #define ERR_IN_MSG 512                    /* ... of which goes in a message */
-#define READ_CHUNK ((size_t)128 << 10)
+#define READ_CHUNK ((size_t)32 << 10)     /* a channel packet */
 #define CONNECT_TIMEOUT_DEFAULT_MS 10000
 #define CANCEL_POLL_MS 100
 
@@ -317,8 +317,8 @@ static int read_stderr(struct ssh_transport *t)
 {
 	ssize_t n;
 
-	lc_buf_grow(&t->errtail, READ_CHUNK);
-	n = libssh2_channel_read_stderr(t->shell, t->errtail.buf + t->errtail.len, READ_CHUNK);
+	lc_buf_grow(&t->errtail, ERR_TAIL);
+	n = libssh2_channel_read_stderr(t->shell, t->errtail.buf + t->errtail.len, ERR_TAIL);
 	if (n <= 0)
 		return (int)n;
 	lc_buf_setlen(&t->errtail, t->errtail.len + (size_t)n);
