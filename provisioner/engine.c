@@ -136,7 +136,7 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 
 	if (opts->lock_holder) {  /* read-only runs (status) take no lock */
 		lc_script_lock(&script, opts->lock_timeout, opts->lock_holder);
-		p->clean_stale = opts->apply;
+		p->converging = opts->apply;
 	}
 	lc_script_facts(&script, p);
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
@@ -193,7 +193,7 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 
 		if (r->status != LC_RES_CHANGED || !r->need_content)
 			continue;
-		if ((rc = t->ops->put(t, r->tmp_path, r->data, r->len, 0600,
+		if ((rc = t->ops->put(t, r->tmp_path, r->data, r->len, lc_script_upload_mode(r),
 				      r->mapped ? LC_PUT_MAPPED : 0, err))) {
 			explain_put_failure(t, r, err);
 			lc_error_prefix(err, "pushing %s", r->path);
@@ -249,8 +249,8 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	o.cancel = pool->opts->cancel;
 	/* The shell keeps the lock file open on fd 9 for the whole connection:
 	 * a lock taken on it lasts until labctl disconnects, or dies. */
-	o.shell_command = "mkdir -p " LC_STATE_DIR " 2>/dev/null; exec sh 9>>" LC_LOCK_FILE
-			  "; exec sh";
+	o.shell_command = "[ -d " LC_STATE_DIR " ] || mkdir -p " LC_STATE_DIR " 2>/dev/null; "
+			  "exec sh 9>>" LC_LOCK_FILE "; exec sh";
 	rc = lc_transport_ssh_open(&t, &o, &run->err);
 	if (rc) {
 		run->status = LC_HOST_UNREACHABLE;

@@ -933,6 +933,7 @@ void lc_host_plan_release(struct lc_host_plan *p)
 		free(r->env);
 		free(r->fact.owner);
 		free(r->fact.group);
+		free(r->fact.sig);
 		free(r->fact.missing);
 		lc_buf_release(&r->fact.content);
 		free(r->tmp_path);

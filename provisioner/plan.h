@@ -56,6 +56,8 @@ struct lc_fact {
 	long pid;
 	int restart_pending;  /* a restart recorded by an earlier converge */
 	char recorded[LC_SHA256_HEX];  /* digest in the host's state record, or "" */
+	char *sig;          /* file: "dev:ino:size:mtime:ctime" when sha was taken */
+	int sum_ok;         /* file: sig and sha may be remembered in LC_SUMS_FILE */
 	char *missing;      /* package: the names not installed, space-separated */
 };
 
@@ -144,8 +146,10 @@ struct lc_host_plan {
 	char commit[41];            /* the deployed commit, "" outside a repository */
 	int dirty;                  /* the work tree differs for this host's roles */
 	int skipped;                /* converge --changed: inputs unchanged */
-	int clean_stale;            /* facts: remove temp files of an interrupted run */
+	int converging;             /* facts of a converge holding the lock: remove temp
+				     * files of an interrupted run, read the clock */
 	struct lc_buf agent_status; /* its JSON, when read */
+	long long host_now;         /* the host's clock (s) at the facts batch, or 0 */
 };
 
 #define LC_DIFF_MAX_BYTES ((long)1 << 20)  /* larger files: sizes and digests */
@@ -155,6 +159,11 @@ struct lc_host_plan {
 #define LC_LOCK_FILE LC_STATE_DIR "/lock"
 #define LC_STAGE_DIR LC_STATE_DIR "/stage"
 #define LC_TEMPS_FILE LC_STATE_DIR "/temps"   /* this converge's uploads, one a line */
+/* The digest cache: "SIG SHA PATH" lines, SIG a file's dev:ino:size:mtime:ctime
+ * when SHA was taken.  A file whose SIG still matches is not read again. */
+#define LC_SUMS_FILE LC_STATE_DIR "/sums"
+#define LC_STATE_NEW LC_STATE_DIR "/.new"   /* state.json and sums, before mv */
+#define LC_CLOCK_FILE LC_STATE_DIR "/clock"   /* written to read the host's clock */
 #define LC_LOCK_EXIT 75            /* the facts batch could not take the lock */
 #define LC_SERVICES_DIR "/etc/labctl/services"
 #define LC_AGENT_STATUS "/var/lib/lab-agent/status.json"

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec.h"
 
@@ -13,6 +14,7 @@ static void q(struct lc_buf *b, const char *s)
 
 void lc_script_lock(struct lc_buf *out, int timeout, const char *holder)
 {
+
 	lc_buf_addf(out,
 		"if command -v flock >/dev/null 2>&1 && { true >&9; } 2>/dev/null; then\n"
 		"  if ! flock -n 9 && ! flock -w %d 9; then\n"
@@ -25,10 +27,12 @@ void lc_script_lock(struct lc_buf *out, int timeout, const char *holder)
 	 * (labctl was interrupted or killed, the network dropped), remove this
 	 * converge's uploads and end everything the batch still runs, which
 	 * also releases the lock. $$ is the long-lived shell, the leader of
-	 * its process group; $PPID is sshd. */
+	 * its process group; $PPID is sshd.  GNU tail waits for it in one
+	 * process; elsewhere a loop of sleeps does. */
 	lc_buf_adds(out,
 		"( trap '' TERM HUP INT\n"
-		"  while kill -0 \"$PPID\" 2>/dev/null; do sleep 0.2; done\n"
+		"  tail -s 0.2 --pid=\"$PPID\" -f /dev/null 2>/dev/null ||\n"
+		"    while kill -0 \"$PPID\" 2>/dev/null; do sleep 0.2; done\n"
 		"  kill -s TERM -- \"-$$\" 2>/dev/null\n"
 		"  if [ -f " LC_TEMPS_FILE " ]; then\n"
 		"    while IFS= read -r lc_t; do rm -f -- \"$lc_t\"; done < " LC_TEMPS_FILE "\n"
@@ -37,32 +41,97 @@ void lc_script_lock(struct lc_buf *out, int timeout, const char *holder)
 		") </dev/null >/dev/null 2>&1 9>&- &\n");
 }
 
+/* The facts of every file and directory come from one `stat` and, for a
+ * file whose signature (dev:ino:size:mtime:ctime) is not in the host's
+ * digest cache, one `sha256sum`: a converge that changes nothing reads no
+ * file and starts one process for all of them.  The cache, LC_SUMS_FILE,
+ * has a line "KEY SIG SHA PATH" a file, KEY the first 16 hex digits of the
+ * SHA-256 of PATH (a shell variable name part: lc_s_KEY="SIG SHA").
+ * stat prints "TYPE|MODE|OWNER|GROUP|SIZE|CTIME|SIG|NAME" in argument
+ * order, leaving out what does not exist; lc_t's arguments are "KEY PATH"
+ * pairs in the same order.  In a converge the first line is LC_CLOCK_FILE,
+ * just written: its CTIME is the host's clock.  A file changed at least 2 s before that
+ * may be remembered: any later change gives it a later ctime, whatever the
+ * timestamp granularity.  Output:
+ *   "D|MODE|OWNER|GROUP|PATH", "X|PATH" (wrong type), "E|PATH" (unreadable),
+ *   "F|MODE|OWNER|GROUP|SIZE|SHA|SIG|c|PATH" (c: from the cache, 1: may be
+ *   remembered, 0: changed too recently), "N|SECONDS" (the host's clock). */
+static const char facts_stat[] =
+	"if [ -f " LC_SUMS_FILE " ]; then\n"
+	"  while read -r lc_k lc_g lc_h lc_l; do\n"
+	"    case ${#lc_k}$lc_k in 16*[!0-9a-f]*) continue;; 16*) ;; *) continue;; esac\n"
+	"    eval \"lc_s_$lc_k=\\\"\\$lc_g \\$lc_h\\\"\"\n"
+	"  done < " LC_SUMS_FILE "\n"
+	"fi\n"
+	"lc_t() {\n"
+	"  lc_w=\n"
+	"  while IFS= read -r lc_l; do\n"
+	"    lc_ty=${lc_l%%|*}; lc_l=${lc_l#*|}; lc_mo=${lc_l%%|*}; lc_l=${lc_l#*|}\n"
+	"    lc_us=${lc_l%%|*}; lc_l=${lc_l#*|}; lc_gr=${lc_l%%|*}; lc_l=${lc_l#*|}\n"
+	"    lc_sz=${lc_l%%|*}; lc_l=${lc_l#*|}; lc_cs=${lc_l%%|*}; lc_l=${lc_l#*|}\n"
+	"    lc_sig=${lc_l%%|*}; lc_n=${lc_l#*|}\n"
+	"    if [ \"$lc_n\" = " LC_CLOCK_FILE " ] && [ -z \"$lc_w\" ]; then\n"
+	"      lc_w=$lc_cs; echo \"N|$lc_w\"; continue\n"
+	"    fi\n"
+	"    while [ $# -ge 2 ] && [ \"$2\" != \"$lc_n\" ]; do shift 2; done\n"
+	"    case $lc_ty in\n"
+	"    directory) echo \"D|$lc_mo|$lc_us|$lc_gr|$lc_n\";;\n"
+	"    'regular file'|'regular empty file')\n"
+	"      lc_h=\n"
+	"      [ $# -ge 2 ] && eval \"lc_h=\\${lc_s_$1-}\"\n"
+	"      if [ -n \"$lc_h\" ] && [ \"${lc_h% *}\" = \"$lc_sig\" ]; then lc_h=${lc_h#* }; lc_e=c\n"
+	"      else\n"
+	"        lc_e=0\n"
+	"        [ -n \"$lc_w\" ] && [ \"$lc_cs\" -le $((lc_w - 2)) ] && lc_e=1\n"
+	"        lc_h=$(sha256sum < \"$lc_n\") || { echo \"E|$lc_n\"; continue; }\n"
+	"        lc_h=${lc_h%% *}\n"
+	"      fi\n"
+	"      echo \"F|$lc_mo|$lc_us|$lc_gr|$lc_sz|$lc_h|$lc_sig|$lc_e|$lc_n\";;\n"
+	"    *) echo \"X|$lc_n\";;\n"
+	"    esac\n"
+	"  done\n"
+	"}\n";
+
+/* The digest cache's key of a path: 16 hex digits. */
+static void sums_key(char out[17], const char *path)
+{
+	char sha[LC_SHA256_HEX];
+
+	lc_sha256_hex(sha, path, strlen(path));
+	memcpy(out, sha, 16);
+	out[16] = '\0';
+}
+
+/* "I -" (or "I - noparent") for a file or directory that does not exist. */
+static void facts_missing(struct lc_buf *out, size_t i, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = lc_xasprintf("%.*s/", (int)(slash - path), path);
+
+	lc_buf_adds(out, "[ -e ");
+	q(out, path);
+	lc_buf_adds(out, " ] || [ -L ");
+	q(out, path);
+	lc_buf_adds(out, " ] || ");
+	lc_buf_addf(out, "if [ -d ");
+	q(out, dir);
+	lc_buf_addf(out, " ]; then echo '%zu -'; else echo '%zu - noparent'; fi\n", i, i);
+	free(dir);
+}
+
 void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 {
 	size_t i, j;
+	int paths = 0;
 
 	lc_buf_adds(out,
 		"umask 022\n"
-		"lc_f() {\n"
-		"  if [ -f \"$2\" ] && [ ! -L \"$2\" ]; then\n"
-		"    lc_m=$(stat -c '%a %U %G %s' -- \"$2\") && lc_h=$(sha256sum < \"$2\") || { echo \"$1 E\"; return; }\n"
-		"    echo \"$1 F $lc_m ${lc_h%% *}\"\n"
-		"    if [ \"$3\" = 1 ]; then printf '%s C ' \"$1\"; base64 -w0 < \"$2\"; echo; fi\n"
-		"  elif [ -e \"$2\" ] || [ -L \"$2\" ]; then echo \"$1 X\"\n"
-		"  elif [ -d \"${2%/*}/\" ]; then echo \"$1 -\"\n"
-		"  else echo \"$1 - noparent\"; fi\n"
-		"}\n"
-		"lc_d() {\n"
-		"  if [ -d \"$2\" ] && [ ! -L \"$2\" ]; then echo \"$1 D $(stat -c '%a %U %G' -- \"$2\")\"\n"
-		"  elif [ -e \"$2\" ] || [ -L \"$2\" ]; then echo \"$1 X\"\n"
-		"  else echo \"$1 -\"; fi\n"
-		"}\n"
 		"lc_v() {\n"
 		"  if [ \"$lc_backend\" = systemd ]; then\n"
 		"    if systemctl is-active --quiet \"$2\"; then echo \"$1 V 1 $(systemctl show -p MainPID --value \"$2\")\"; else echo \"$1 V 0\"; fi\n"
-		"  elif [ -f \"/run/lab/$2.pid\" ] && lc_p=$(cat \"/run/lab/$2.pid\") && kill -0 \"$lc_p\" 2>/dev/null; then echo \"$1 V 1 $lc_p\"\n"
+		"  elif [ -f \"/run/lab/$2.pid\" ] && read -r lc_p < \"/run/lab/$2.pid\" && kill -0 \"$lc_p\" 2>/dev/null; then echo \"$1 V 1 $lc_p\"\n"
 		"  else echo \"$1 V 0\"; fi\n"
-		"  if [ -f " LC_RESTARTS_FILE " ] && grep -qxF -- \"$2\" " LC_RESTARTS_FILE "; then echo \"$1 P\"; fi\n"
+		"  if [ -s " LC_RESTARTS_FILE " ] && grep -qxF -- \"$2\" " LC_RESTARTS_FILE "; then echo \"$1 P\"; fi\n"
 		"}\n");
 	/* which service manager the host runs, and its state record */
 	if (p->backend == LC_BACKEND_SYSTEMD)
@@ -75,10 +144,11 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 	if (p->want_agent_status)
 		lc_buf_adds(out, "if [ -f " LC_AGENT_STATUS " ]; then printf 'A '; base64 -w0 < "
 			    LC_AGENT_STATUS "; echo; fi\n");
-	if (p->clean_stale) {
+	if (p->converging) {
 		/* Temp files an interrupted converge left (we hold the lock: no
-		 * other labctl is pushing): one rm for all of them. */
-		lc_buf_adds(out, "rm -f -- " LC_STAGE_DIR "/*");
+		 * other labctl is pushing): one rm for all of them, and only
+		 * when there are any. */
+		lc_buf_adds(out, "set -- " LC_STAGE_DIR "/*");
 		for (i = 0; i < p->n_res; i++) {
 			const struct lc_res *r = &p->res[i];
 			const char *slash;
@@ -96,20 +166,56 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 			lc_buf_adds(out, ".*");
 			free(dir);
 		}
-		lc_buf_adds(out, " 2>/dev/null\n");
+		lc_buf_adds(out, "\nfor lc_l; do if [ -e \"$lc_l\" ] || [ -L \"$lc_l\" ]; then "
+			    "rm -f -- \"$@\" 2>/dev/null; break; fi; done\n");
 	}
+	/* The state record is our own JSON: read line by line by the shell. */
 	lc_buf_adds(out, "echo \"B $lc_backend\"\n"
-		    "if [ -f " LC_STATE_FILE " ]; then printf 'S '; base64 -w0 < " LC_STATE_FILE
-		    "; echo; fi\n");
+		    "if [ -f " LC_STATE_FILE " ]; then\n"
+		    "  while IFS= read -r lc_l || [ -n \"$lc_l\" ]; do printf 'S %s\\n' \"$lc_l\"; "
+		    "done < " LC_STATE_FILE "\n"
+		    "fi\n");
+	for (i = 0; i < p->n_res; i++)
+		if (p->res[i].kind == LC_RES_FILE || p->res[i].kind == LC_RES_DIR)
+			paths++;
+	if (paths) {
+		lc_buf_adds(out, facts_stat);
+		/* only a converge writes the cache: plan and status write nothing */
+		if (p->converging)
+			lc_buf_adds(out, "echo 2>/dev/null > " LC_CLOCK_FILE "\n");
+		for (i = 0; i < p->n_res; i++)
+			if (p->res[i].kind == LC_RES_FILE || p->res[i].kind == LC_RES_DIR)
+				facts_missing(out, i, p->res[i].path);
+		lc_buf_addf(out, "stat -c '%%F|%%a|%%U|%%G|%%s|%%Z|%%d:%%i:%%s:%%.9Y:%%.9Z|%%n' --%s",
+			    p->converging ? " " LC_CLOCK_FILE : "");
+		for (i = 0; i < p->n_res; i++) {
+			if (p->res[i].kind != LC_RES_FILE && p->res[i].kind != LC_RES_DIR)
+				continue;
+			lc_buf_addc(out, ' ');
+			q(out, p->res[i].path);
+		}
+		lc_buf_adds(out, " 2>/dev/null | lc_t");
+		for (i = 0; i < p->n_res; i++) {
+			char key[17];
+
+			if (p->res[i].kind != LC_RES_FILE && p->res[i].kind != LC_RES_DIR)
+				continue;
+			sums_key(key, p->res[i].path);
+			lc_buf_addf(out, " %s ", key);
+			q(out, p->res[i].path);
+		}
+		lc_buf_addc(out, '\n');
+	}
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
 
 		switch (r->kind) {
 		case LC_RES_PACKAGE:
 			/* names were checked at load: [a-z0-9+.-] only */
-			lc_buf_addf(out, "lc_m=; for lc_n in %s; do case \"$(dpkg-query -W -f='${Status}' "
-				    "\"$lc_n\" 2>/dev/null)\" in *' installed') ;; *) lc_m=\"$lc_m $lc_n\";; "
-				    "esac; done; echo \"%zu K$lc_m\"\n", r->path, i);
+			lc_buf_addf(out, "lc_i=\"\n$(dpkg-query -W -f='${Package} ${Status}\\n' %s "
+				    "2>/dev/null)\n\"; lc_m=; for lc_n in %s; do case $lc_i in "
+				    "*\"\n$lc_n install ok installed\n\"*) ;; *) lc_m=\"$lc_m $lc_n\";; "
+				    "esac; done; echo \"%zu K$lc_m\"\n", r->path, r->path, i);
 			break;
 		case LC_RES_SERVICE:
 			lc_buf_addf(out, "lc_v %zu ", i);
@@ -117,14 +223,18 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 			lc_buf_addc(out, '\n');
 			break;
 		case LC_RES_DIR:
-			lc_buf_addf(out, "lc_d %zu ", i);
-			q(out, r->path);
-			lc_buf_addc(out, '\n');
 			break;
 		case LC_RES_FILE:
-			lc_buf_addf(out, "lc_f %zu ", i);
+			if (r->has_content)
+				break;
+			/* edits only: the host's content is their input */
+			lc_buf_adds(out, "if [ -f ");
 			q(out, r->path);
-			lc_buf_addf(out, " %d\n", !r->has_content);
+			lc_buf_adds(out, " ] && [ ! -L ");
+			q(out, r->path);
+			lc_buf_addf(out, " ]; then printf '%%s C ' %zu; base64 -w0 < ", i);
+			q(out, r->path);
+			lc_buf_adds(out, "; echo; fi\n");
 			break;
 		case LC_RES_COMMAND:
 			lc_buf_adds(out, "if ");
@@ -184,11 +294,106 @@ static int parse_mode(const char *s)
 	return (*end || m < 0 || m > 07777) ? -1 : (int)m;
 }
 
+/* The next '|'-separated field of *s (the rest when it is the last). */
+static char *field(char **s, int last)
+{
+	char *f = *s, *bar;
+
+	if (!f)
+		return NULL;
+	if (last) {
+		*s = NULL;
+		return f;
+	}
+	bar = strchr(f, '|');
+	if (!bar) {
+		*s = NULL;
+		return NULL;
+	}
+	*bar = '\0';
+	*s = bar + 1;
+	return f;
+}
+
+static int set_owner_fact(struct lc_fact *f, const char *mode, const char *owner,
+			  const char *group)
+{
+	if (!mode || !owner || !group || (f->mode = parse_mode(mode)) < 0)
+		return -1;
+	f->exists = 1;
+	free(f->owner);
+	free(f->group);
+	f->owner = lc_xstrdup(owner);
+	f->group = lc_xstrdup(group);
+	return 0;
+}
+
+/* "T|...|PATH" lines of the stat pass: PATH is the rest of the line. */
+static int parse_stat_line(struct lc_host_plan *p, char *line, struct lc_error *err)
+{
+	char *s = line + 2, *v[8], *path, *e, *whole;
+	size_t i, k, n = line[0] == 'D' ? 3 : line[0] == 'F' ? 7 : 0;
+	int found = 0, rc = 0;
+
+	if (line[0] == 'N') {
+		p->host_now = strtoll(s, &e, 10);
+		return *e || p->host_now <= 0 ?
+		       lc_error_set(err, LC_EREMOTE, "unexpected output from the host: '%.80s'",
+				    line) : 0;
+	}
+	whole = lc_xstrdup(line);
+	for (k = 0; k < n; k++)
+		if (!(v[k] = field(&s, 0)))
+			break;
+	if (k < n) {
+		lc_error_set(err, LC_EREMOTE, "unexpected output from the host: '%.80s'", whole);
+		free(whole);
+		return LC_EREMOTE;
+	}
+	path = field(&s, 1);
+	for (i = 0; i < p->n_res; i++) {
+		struct lc_res *r = &p->res[i];
+		struct lc_fact *f = &r->fact;
+
+		if ((r->kind != LC_RES_FILE && r->kind != LC_RES_DIR) || strcmp(r->path, path))
+			continue;
+		found = 1;
+		f->known = 1;
+		if (line[0] == 'E')
+			rc = lc_error_set(err, LC_EREMOTE, "%s cannot be read on the host", path);
+		else if (line[0] == 'X' || (line[0] == 'D') != (r->kind == LC_RES_DIR))
+			rc = lc_error_set(err, LC_EREMOTE, "%s exists on the host but is not a %s",
+					  path, r->kind == LC_RES_DIR ? "directory" :
+					  "regular file");
+		else if (set_owner_fact(f, v[0], v[1], v[2]))
+			rc = lc_error_set(err, LC_EREMOTE, "unexpected facts for %s", path);
+		else if (line[0] == 'F' &&
+			 (strlen(v[4]) != 64 || strspn(v[4], "0123456789abcdef") != 64))
+			rc = lc_error_set(err, LC_EREMOTE, "bad digest for %s", path);
+		if (rc)
+			break;
+		if (line[0] != 'F')
+			continue;
+		f->size = strtol(v[3], NULL, 10);
+		memcpy(f->sha, v[4], LC_SHA256_HEX);
+		free(f->sig);
+		f->sig = lc_xstrdup(v[5]);
+		f->sum_ok = (v[6][0] == 'c' || v[6][0] == '1') && !v[6][1] &&
+			    strspn(v[5], "0123456789:.") == strlen(v[5]);
+	}
+	if (!found)
+		rc = lc_error_set(err, LC_EREMOTE, "unexpected output from the host: '%.80s'",
+				  whole);
+	free(whole);
+	return rc;
+}
+
 int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			  struct lc_error *err)
 {
 	const char *s = out, *end = out + len;
-	int rc = 0;
+	struct lc_buf st = LC_BUF_INIT;
+	int rc = 0, has_state = 0;
 
 	while (s < end && !rc) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -219,13 +424,14 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			continue;
 		}
 		if (!strncmp(line, "S ", 2)) {
-			struct lc_buf st = LC_BUF_INIT;
-
-			if (lc_base64_decode(&st, line + 2, linelen - 2) ||
-			    lc_plan_read_state(p, st.buf, st.len, err))
-				rc = lc_error_prefix(err, "the host's state record " LC_STATE_FILE
-						     " is unreadable (remove it to start afresh)");
-			lc_buf_release(&st);
+			lc_buf_add(&st, line + 2, linelen - 2);
+			lc_buf_addc(&st, '\n');
+			has_state = 1;
+			free(line);
+			continue;
+		}
+		if (strchr("NDFXE", line[0]) && line[1] == '|') {
+			rc = parse_stat_line(p, line, err);
 			free(line);
 			continue;
 		}
@@ -251,37 +457,6 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			r->fact.exists = 0;
 			r->fact.no_parent = !strcmp(rest, "noparent");
 			break;
-		case 'X':
-			rc = lc_error_set(err, LC_EREMOTE, "%s exists on the host but is not a %s",
-					  r->path, r->kind == LC_RES_DIR ? "directory" : "regular file");
-			break;
-		case 'E':
-			rc = lc_error_set(err, LC_EREMOTE, "%s cannot be read on the host", r->path);
-			break;
-		case 'D':
-		case 'F': {
-			char *v[5];
-			size_t k = words(rest, v, 5);
-
-			if (k < (size_t)(w[1][0] == 'F' ? 5 : 3) || (r->fact.mode = parse_mode(v[0])) < 0) {
-				rc = lc_error_set(err, LC_EREMOTE, "unexpected facts for %s", r->path);
-				break;
-			}
-			r->fact.exists = 1;
-			free(r->fact.owner);
-			free(r->fact.group);
-			r->fact.owner = lc_xstrdup(v[1]);
-			r->fact.group = lc_xstrdup(v[2]);
-			if (w[1][0] == 'F') {
-				if (strlen(v[4]) != 64 || strspn(v[4], "0123456789abcdef") != 64) {
-					rc = lc_error_set(err, LC_EREMOTE, "bad digest for %s", r->path);
-					break;
-				}
-				r->fact.size = strtol(v[3], NULL, 10);
-				memcpy(r->fact.sha, v[4], LC_SHA256_HEX);
-			}
-			break;
-		}
 		case 'C':
 			lc_buf_reset(&r->fact.content);
 			if (lc_base64_decode(&r->fact.content, rest, strlen(rest)))
@@ -307,6 +482,10 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 		}
 		free(line);
 	}
+	if (!rc && has_state && lc_plan_read_state(p, st.buf, st.len, err))
+		rc = lc_error_prefix(err, "the host's state record " LC_STATE_FILE
+				     " is unreadable (remove it to start afresh)");
+	lc_buf_release(&st);
 	return rc;
 }
 
@@ -397,6 +576,20 @@ static void svc_stop(struct lc_buf *b, const struct lc_host_plan *p, const struc
 			    r->path);
 }
 
+/* A new file with no owner to set is pushed with its mode: the apply batch
+ * only renames it.  Anything else is pushed 0600 and given its mode and
+ * owner before the rename, so that its content is never readable by more
+ * than its final owner. */
+static int pushed_final(const struct lc_res *r)
+{
+	return !r->fact.exists && !r->owner && !r->group && r->mode >= 0;
+}
+
+unsigned lc_script_upload_mode(const struct lc_res *r)
+{
+	return pushed_final(r) ? (unsigned)r->mode : 0600;
+}
+
 static void file_op(struct lc_buf *out, const struct lc_res *r)
 {
 	if (!r->need_content) {
@@ -426,21 +619,26 @@ static void file_op(struct lc_buf *out, const struct lc_res *r)
 		const char *slash = strrchr(r->path, '/');
 		char *dir = lc_xstrndup(r->path, (size_t)(slash - r->path));
 
-		lc_buf_adds(out, "mkdir -p -- ");
+		lc_buf_adds(out, "[ -d ");
+		q(out, *dir ? dir : "/");
+		lc_buf_adds(out, " ] || mkdir -p -- ");
 		q(out, *dir ? dir : "/");
 		lc_buf_adds(out, " || return 1\n  ");
 		free(dir);
 	}
-	lc_buf_addf(out, "chmod %04o -- ", r->mode);
-	q(out, r->tmp_path);
-	if (r->fact.exists && !r->owner && !r->group) {
-		lc_buf_adds(out, " && chown --reference=");
-		q(out, r->path);
-		lc_buf_adds(out, " -- ");
+	if (!pushed_final(r)) {
+		lc_buf_addf(out, "chmod %04o -- ", r->mode);
 		q(out, r->tmp_path);
+		if (r->fact.exists && !r->owner && !r->group) {
+			lc_buf_adds(out, " && chown --reference=");
+			q(out, r->path);
+			lc_buf_adds(out, " -- ");
+			q(out, r->tmp_path);
+		}
+		add_owner(out, r, r->tmp_path);
+		lc_buf_adds(out, " && ");
 	}
-	add_owner(out, r, r->tmp_path);
-	lc_buf_adds(out, " && mv -f -- ");
+	lc_buf_adds(out, "mv -f -- ");
 	q(out, r->tmp_path);
 	lc_buf_addc(out, ' ');
 	q(out, r->path);
@@ -481,19 +679,61 @@ static void command_op(struct lc_buf *out, const struct lc_res *r)
 	q(out, r->run);
 }
 
+/* The host's clock as the facts batch read it, else ours: ISO 8601 UTC. */
+static void converged_at(char out[32], const struct lc_host_plan *p)
+{
+	time_t t = p->host_now > 0 ? (time_t)p->host_now : time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The digest cache: the files whose digest the facts batch took (or found
+ * in the cache) long enough after their last change.  A file this converge
+ * writes is left out: its signature changes, and the next facts batch
+ * reads it again. */
+static void sums_write(struct lc_buf *out, const struct lc_host_plan *p)
+{
+	struct lc_buf line = LC_BUF_INIT;
+	char key[17];
+	size_t i;
+
+	lc_buf_adds(out, "printf '%s\\n' 'labctl-sums 1'");
+	for (i = 0; i < p->n_res; i++) {
+		const struct lc_res *r = &p->res[i];
+
+		if (r->kind != LC_RES_FILE || !r->fact.sum_ok || !r->fact.sig ||
+		    r->status == LC_RES_CHANGED || r->status == LC_RES_NA)
+			continue;
+		sums_key(key, r->path);
+		lc_buf_reset(&line);
+		lc_buf_addf(&line, "%s %s %s %s", key, r->fact.sig, r->fact.sha, r->path);
+		lc_buf_adds(out, " \\\n  ");
+		q(out, line.buf);
+	}
+	lc_buf_adds(out, " > " LC_STATE_NEW "/sums\n");
+	lc_buf_release(&line);
+}
+
 /* The state record, written last whatever happened: the digest of every
- * managed file as it now is on the host. */
+ * managed file as it now is on the host.  It and the digest cache are
+ * written in LC_STATE_NEW and renamed into place by one mv. */
 static void state_write(struct lc_buf *out, const struct lc_host_plan *p)
 {
 	struct lc_buf js = LC_BUF_INIT;
+	char when[32];
 	size_t i;
 
+	converged_at(when, p);
+	lc_buf_adds(out, "[ -d " LC_STATE_NEW " ] || mkdir -p " LC_STATE_NEW "\n");
+	sums_write(out, p);
 	lc_buf_adds(out, "lc_sf() { case \"$lc_done\" in *\" $2 \"*) lc_h=$3;; *) lc_h=$4;; esac; "
 		    "[ -z \"$lc_h\" ] || { printf '%s%s: \"%s\"' \"$lc_sep\" \"$1\" \"$lc_h\"; "
 		    "lc_sep=',\n  '; }; }\n"
-		    "{ lc_sep=\n"
-		    "printf '{\"labctl\": \"%s\", \"converged_at\": \"%s\",\\n \"roles\": [' "
-		    "'" LABCTL_VERSION "' \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"\n");
+		    "{ lc_sep=\n");
+	lc_buf_addf(out, "printf '{\"labctl\": \"%%s\", \"converged_at\": \"%%s\",\\n \"roles\": [' "
+		    "'" LABCTL_VERSION "' '%s'\n", when);
 	for (i = 0; i < p->n_roles; i++) {
 		lc_buf_reset(&js);
 		if (i)
@@ -526,8 +766,8 @@ static void state_write(struct lc_buf *out, const struct lc_host_plan *p)
 			    r->status == LC_RES_CHANGED ? r->sha : "",
 			    r->fact.exists ? r->fact.sha : "");
 	}
-	lc_buf_adds(out, "printf '}}\\n'; } > " LC_STATE_DIR "/.state.json.tmp && "
-		    "mv -f " LC_STATE_DIR "/.state.json.tmp " LC_STATE_FILE "\n");
+	lc_buf_adds(out, "printf '}}\\n'; } > " LC_STATE_NEW "/state.json && "
+		    "mv -f " LC_STATE_NEW "/sums " LC_STATE_NEW "/state.json " LC_STATE_DIR "/\n");
 	lc_buf_release(&js);
 }
 
@@ -544,10 +784,11 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
 		"  if [ $lc_failed = 0 ]; then\n"
 		"    lc_out=$(\"lc_op_$1\" 2>&1 </dev/null 9>&-); lc_rc=$?\n"
 		"    if [ $lc_rc = 0 ]; then lc_done=\"$lc_done$1 \"; else lc_failed=1; fi\n"
-		"    printf '%s R %s ' \"$1\" \"$lc_rc\"; printf '%s' \"$lc_out\" | tail -c 4000 | base64 -w0; echo\n"
+		"    printf '%s R %s ' \"$1\" \"$lc_rc\"\n"
+		"    [ -z \"$lc_out\" ] || printf '%s' \"$lc_out\" | tail -c 4000 | base64 -w0; echo\n"
 		"  fi\n"
 		"}\n"
-		"mkdir -p " LC_STATE_DIR "\n"
+		"[ -d " LC_STATE_DIR " ] || mkdir -p " LC_STATE_DIR "\n"
 		"lc_pend() { grep -qxF -- \"$1\" " LC_RESTARTS_FILE " 2>/dev/null || "
 		"printf '%s\\n' \"$1\" >> " LC_RESTARTS_FILE "; }\n"
 		"lc_unpend() { if [ -f " LC_RESTARTS_FILE " ]; then grep -vxF -- \"$1\" "
@@ -568,9 +809,11 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
 			lc_buf_addf(out, "lc_op_%zu() {\n  ", i);
 			switch (r->kind) {
 			case LC_RES_DIR:
-				lc_buf_adds(out, "mkdir -p -- ");
-				q(out, r->path);
-				lc_buf_addf(out, " && chmod %04o -- ", r->mode);
+				/* -m: the mode of the last component, umask aside */
+				if (r->fact.exists)
+					lc_buf_addf(out, "chmod %04o -- ", r->mode);
+				else
+					lc_buf_addf(out, "mkdir -p -m %04o -- ", r->mode);
 				q(out, r->path);
 				add_owner(out, r, r->path);
 				break;
@@ -596,16 +839,18 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
 		}
 	}
 	/* temp files of ops that did not run (an earlier op failed) */
-	for (i = 0; i < p->n_res; i++) {
+	for (i = 0, pass = 0; i < p->n_res; i++) {
 		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content &&
 		    p->res[i].tmp_path) {
-			lc_buf_adds(out, "rm -f -- ");
+			lc_buf_adds(out, pass++ ? " \\\n  " : "[ $lc_failed = 0 ] || rm -f --");
+			lc_buf_addc(out, ' ');
 			q(out, p->res[i].tmp_path);
-			lc_buf_addc(out, '\n');
 		}
 	}
+	if (pass)
+		lc_buf_addc(out, '\n');
 	state_write(out, p);
-	lc_buf_adds(out, "rm -f " LC_TEMPS_FILE "\n[ $lc_failed = 0 ]\n");
+	lc_buf_adds(out, "[ ! -e " LC_TEMPS_FILE " ] || rm -f " LC_TEMPS_FILE "\n[ $lc_failed = 0 ]\n");
 }
 
 int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,

@@ -34,6 +34,9 @@ int lc_script_contents(struct lc_buf *out, const struct lc_host_plan *p);
  * LC_STAGE_DIR when the target's directory does not exist yet. */
 char *lc_script_tmp_path(const struct lc_res *r, size_t idx, const char *nonce);
 
+/* The mode to push a file's temp with (the apply batch sets the rest). */
+unsigned lc_script_upload_mode(const struct lc_res *r);
+
 /* The apply batch for every resource with status CHANGED, in order. */
 void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p);
 /* Fill status/msg of each changed resource; resources after a failure are

@@ -56,6 +56,44 @@ set -e
 [ "$rc" = 0 ] || fail "plan after repair exited $rc: $(cat "$T/p3.txt")"
 ok "converge repairs the drift and says so; plan is clean again"
 
+# The digest cache: a file unchanged for 2 s is remembered by its stat
+# signature (dev:ino:size:mtime:ctime) and not read again; a change that
+# keeps its inode, size and mtime still moves its ctime, and is seen.
+f=/etc/datadog-agent/conf.d/system.yaml
+hssh postgresql "grep -q ' $f\$' /var/lib/labctl/sums" && fail "a file just written is in the digest cache"
+sleep 2.2
+lab converge postgresql > /dev/null || fail "converge after 2 s"
+line=$(hssh postgresql "grep ' $f\$' /var/lib/labctl/sums") || fail "$f is not in the digest cache"
+set -- $line
+[ "$2" = "$(hssh postgresql "stat -c '%d:%i:%s:%.9Y:%.9Z' $f")" ] || fail "cache signature: $line"
+[ "$3" = "$(hssh postgresql "sha256sum < $f" | cut -d' ' -f1)" ] || fail "cache digest: $line"
+ok "a file unchanged for 2 s is in the host's digest cache, with its signature and digest"
+
+# A cached digest is believed while the signature matches: a wrong one
+# shows as drift (so the cache is what was read), and without the cache
+# the file is read again.
+hssh postgresql "cp /var/lib/labctl/sums /tmp/sums.good && sed -i 's| $3 $f\$| $(printf '0%.0s' $(seq 64)) $f|' /var/lib/labctl/sums"
+set +e
+lab plan postgresql > "$T/p6.txt" 2>&1; rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "^postgresql  *drift  *file $f" "$T/p6.txt" || fail "a poisoned cache entry was not used: $rc $(cat "$T/p6.txt")"
+hssh postgresql rm /var/lib/labctl/sums
+lab plan postgresql > "$T/p7.txt" 2>&1 || fail "plan without the cache: $(cat "$T/p7.txt")"
+hssh postgresql "mv /tmp/sums.good /var/lib/labctl/sums"
+ok "the cached digest is what labctl believes while the signature matches"
+
+# Same inode, size and mtime, one byte different: drift.
+hssh postgresql "touch -r $f /tmp/ref && printf 'X' | dd of=$f bs=1 seek=0 conv=notrunc status=none && touch -r /tmp/ref $f"
+[ "$(hssh postgresql "stat -c '%d:%i:%s:%.9Y' $f")" = "$(echo "$2" | cut -d: -f1-4)" ] || fail "the edit changed more than the content and ctime"
+set +e
+lab plan postgresql > "$T/p8.txt" 2>&1; rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "^postgresql  *drift  *file $f" "$T/p8.txt" || fail "an in-place edit with mtime kept was missed: $rc $(cat "$T/p8.txt")"
+grep -qx -- "    -X The agent's built-in system check: load, CPU, memory, disk." "$T/p8.txt" || fail "drift diff: $(cat "$T/p8.txt")"
+lab converge postgresql > /dev/null || fail "converge"
+hssh postgresql cat $f | cmp -s - "$LC_SOURCE_DIR/roles/base/files/conf.d/system.yaml" || fail "not repaired"
+ok "an in-place edit that keeps size and mtime is drift, and is repaired"
+
 # A binary: sizes and digests, no diff.
 mkdir -p "$T/roles/frontend/files"
 head -c 4096 /dev/urandom > "$T/roles/frontend/files/logo.bin"

@@ -85,7 +85,7 @@ static void add_env(struct lc_res *r, const char *kv)
 }
 
 /* Content to push: set it as the plan would, and upload it (as SFTP put
- * would) to the temp path the engine picks. */
+ * would, with the mode the engine gives it) to the temp path it picks. */
 static void push(struct lc_res *r, const char *content, int mode)
 {
 	r->has_content = 1;
@@ -98,6 +98,7 @@ static void push(struct lc_res *r, const char *content, int mode)
 	r->need_content = 1;
 	r->tmp_path = lc_script_tmp_path(r, 0, "t0");
 	free(tu_write(NULL, r->tmp_path, content));
+	assert_int_equal(chmod(r->tmp_path, lc_script_upload_mode(r)), 0);
 }
 
 /* The host's file as the facts batch reported it. */
@@ -214,12 +215,19 @@ static void test_facts_quote_every_path(void **state)
 		tu_assert_contains(f->script.buf, q.buf);
 		free(path);
 	}
-	/* one line per resource for files and dirs; every path is quoted */
-	assert_null(strstr(f->script.buf, "lc_d 0 /"));
-	tu_assert_contains(f->script.buf, "lc_d 0 '/");
-	tu_assert_contains(f->script.buf, "lc_f 1 '/");
-	tu_assert_contains(f->script.buf, "' 0\n");   /* has content: no C line */
-	tu_assert_contains(f->script.buf, "' 1\n");   /* edit only: C line */
+	/* one stat for every file and dir, every path quoted; the content of
+	 * an edit-only file is read, of a file with content not */
+	tu_assert_contains(f->script.buf, "|%n' -- '/");
+	assert_null(strstr(f->script.buf, "|%n' -- /"));
+	assert_null(strstr(f->script.buf, "> " LC_CLOCK_FILE));  /* not a converge: no write */
+	{
+		const char *s = f->script.buf;
+		size_t n = 0;
+
+		while ((s = strstr(s, "base64 -w0 < '")))
+			n++, s++;
+		assert_int_equal(n, N_HOSTILE);
+	}
 	lc_buf_release(&q);
 }
 
@@ -320,6 +328,8 @@ static void test_facts_wrong_type(void **state)
 	free(p);
 }
 
+#define SHA_A "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 static void parse_fails(struct fx *f, const char *out, const char *want)
 {
 	struct lc_error err = LC_ERROR_INIT;
@@ -336,28 +346,46 @@ static void test_parse_facts_errors(void **state)
 
 	add(f, LC_RES_DIR, "/d");
 	add(f, LC_RES_FILE, "/f");
-	parse_fails(f, "0 X\n", "/d exists on the host but is not a directory");
-	parse_fails(f, "1 E\n", "/f cannot be read on the host");
+	parse_fails(f, "X|/d\n", "/d exists on the host but is not a directory");
+	parse_fails(f, "D|755|a|b|/f\n", "/f exists on the host but is not a regular file");
+	parse_fails(f, "F|644|a|b|3|" SHA_A "|1:2:3:4.0:5.0|1|/d\n",
+		    "/d exists on the host but is not a directory");
+	parse_fails(f, "E|/f\n", "/f cannot be read on the host");
 	parse_fails(f, "2 -\n", "unexpected output from the host: '2'");
 	parse_fails(f, "x -\n", "unexpected output from the host: 'x'");
 	parse_fails(f, "0\n", "unexpected output from the host: '0'");
 	parse_fails(f, "0 Q\n", "unexpected output from the host: 'Q'");
-	parse_fails(f, "0 D 7777x root root\n", "unexpected facts for /d");
-	parse_fails(f, "0 D 755 root\n", "unexpected facts for /d");
-	parse_fails(f, "1 F 644 root root 3 abc\n", "bad digest for /f");
+	parse_fails(f, "D|7777x|root|root|/d\n", "unexpected facts for /d");
+	parse_fails(f, "D|755|root|/d\n", "unexpected output from the host: 'D|755|root|/d'");
+	parse_fails(f, "D|755|a|b|/elsewhere\n",
+		    "unexpected output from the host: 'D|755|a|b|/elsewhere'");
+	parse_fails(f, "F|644|root|root|3|abc|1:2:3:4.0:5.0|1|/f\n", "bad digest for /f");
+	parse_fails(f, "N|soon\n", "unexpected output from the host: 'N|soon'");
 	parse_fails(f, "1 C !!!\n", "bad content for /f");
-	/* empty lines are ignored; a missing last newline is fine */
+	/* empty lines are ignored; a missing last newline is fine; a path may
+	 * hold '|' */
 	{
-		static const char ok[] = "\n0 D 755 a b\n\n1 -";
+		static const char ok[] = "\nN|1700000000\nD|755|a|b|/d\n\n1 -";
 
 		assert_int_equal(lc_script_parse_facts(&f->plan, ok, strlen(ok), &err), 0);
 	}
+	assert_int_equal(f->plan.host_now, 1700000000);
 	assert_int_equal(f->plan.res[0].fact.exists, 1);
 	assert_int_equal(f->plan.res[0].fact.mode, 0755);
 	assert_string_equal(f->plan.res[0].fact.owner, "a");
 	assert_string_equal(f->plan.res[0].fact.group, "b");
 	assert_int_equal(f->plan.res[1].fact.known, 1);
 	assert_int_equal(f->plan.res[1].fact.exists, 0);
+	add(f, LC_RES_FILE, "/a|b");
+	{
+		static const char ok[] = "F|600|a|b|9|" SHA_A "|1:2:9:4.5:6.7|c|/a|b\n";
+
+		assert_int_equal(lc_script_parse_facts(&f->plan, ok, strlen(ok), &err), 0);
+	}
+	assert_string_equal(f->plan.res[2].fact.sha, SHA_A);
+	assert_string_equal(f->plan.res[2].fact.sig, "1:2:9:4.5:6.7");
+	assert_int_equal(f->plan.res[2].fact.sum_ok, 1);
+	assert_int_equal(f->plan.res[2].fact.size, 9);
 }
 
 /* BUG (script.c lc_script_parse_facts): a line of spaces gives words() no
@@ -470,6 +498,47 @@ static void test_apply_run(void **state)
 	assert_null(f->plan.res[0].msg);
 }
 
+/* A new file with no owner to set is pushed with its final mode and only
+ * renamed; one with an owner, or replacing a file, is pushed 0600 and gets
+ * its mode and owner in the apply batch. */
+static void test_push_modes(void **state)
+{
+	struct fx *f = *state;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_res *plain, *owned, *replaced;
+	char *p;
+
+	tu_put(f->dir, "old.txt", "old\n");
+	plain = add(f, LC_RES_FILE, "plain.txt");                   /* 0 */
+	push(plain, "plain\n", 0644);
+	owned = add(f, LC_RES_FILE, "owned.txt");                   /* 1 */
+	owned->owner = lc_xstrdup(user_name());
+	owned->group = lc_xstrdup(group_name());
+	push(owned, "owned\n", 0600);
+	replaced = add(f, LC_RES_FILE, "old.txt");                  /* 2 */
+	fact_file(replaced, "old\n", 0600);
+	push(replaced, "new\n", 0644);
+	assert_int_equal(lc_script_upload_mode(plain), 0644);
+	assert_int_equal(lc_script_upload_mode(owned), 0600);
+	assert_int_equal(lc_script_upload_mode(replaced), 0600);
+
+	assert_int_equal(run_apply(f), 0);
+	p = lc_xasprintf("lc_op_0() {\n  mv -f -- '%s' '%s'\n}", plain->tmp_path, plain->path);
+	tu_assert_contains(f->script.buf, p);
+	free(p);
+	p = lc_xasprintf("chown '%s':'%s' -- '%s'", user_name(), group_name(), owned->tmp_path);
+	tu_assert_contains(f->script.buf, p);
+	free(p);
+	p = lc_xasprintf("chmod 0644 -- '%s' && chown --reference='%s'", replaced->tmp_path,
+			 replaced->path);
+	tu_assert_contains(f->script.buf, p);
+	free(p);
+	assert_int_equal(lc_script_parse_apply(&f->plan, f->out.buf, f->out.len, &err), 0);
+	assert_file(f, "plain.txt", "plain\n", 0644);
+	assert_file(f, "owned.txt", "owned\n", 0600);
+	assert_file(f, "old.txt", "new\n", 0644);
+}
+
 static void test_apply_all_ok(void **state)
 {
 	struct fx *f = *state;
@@ -560,7 +629,9 @@ static void test_hostile_values_stay_literal(void **state)
 	size_t i;
 
 	/* facts and apply for a dir, a pushed file, an edit-only file and a
-	 * command with each hostile value as name, guard, env value and dir */
+	 * command with each hostile value as name, guard, env value and dir
+	 * (a path on the host has no newline: the plan refuses one, so the
+	 * resources' names have a space instead; the command's dir keeps it) */
 	for (i = 0; i < N_HOSTILE; i++) {
 		char *d;
 
@@ -569,11 +640,19 @@ static void test_hostile_values_stay_literal(void **state)
 		d = in_dir(f, name.buf);
 		assert_int_equal(mkdir(d, 0755), 0);
 		free(d);
+		if (strchr(name.buf, '\n')) {
+			*strchr(name.buf, '\n') = ' ';
+			d = in_dir(f, name.buf);
+			assert_int_equal(mkdir(d, 0755), 0);
+			free(d);
+		}
 	}
 	assert_int_equal(run_facts(f, &err), 0);  /* nothing planned yet */
 	for (i = 0; i < N_HOSTILE; i++) {
 		lc_buf_reset(&name);
 		lc_buf_addf(&name, "d%zu %s", i, hostile[i]);
+		while (strchr(name.buf, '\n'))
+			*strchr(name.buf, '\n') = ' ';
 		r = add(f, LC_RES_DIR, name.buf);                      /* 4i + 0 */
 		r->mode = 0700;
 		lc_buf_addf(&name, "/f %s", hostile[i]);
@@ -689,6 +768,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_facts_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_facts_blank_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_push_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_all_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_changed_file, setup, teardown),
 		cmocka_unit_test(test_tmp_path),
