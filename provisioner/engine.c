@@ -130,12 +130,13 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 {
 	struct lc_host_plan *p = &run->plan;
 	struct lc_buf script = LC_BUF_INIT, out = LC_BUF_INIT;
-	char nonce[17];
+	char nonce[17], *temps = NULL;
 	size_t i;
 	int rc, status;
 
+	nonce_hex(nonce);
 	if (opts->lock_holder) {  /* read-only runs (status) take no lock */
-		lc_script_lock(&script, opts->lock_timeout, opts->lock_holder);
+		lc_script_lock(&script, opts->lock_timeout, opts->lock_holder, nonce);
 		p->converging = opts->apply;
 	}
 	lc_script_facts(&script, p);
@@ -170,7 +171,6 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 			goto out;
 		}
 	}
-	nonce_hex(nonce);
 	if ((rc = decide_all(p, nonce, err)) < 0)
 		goto out;
 	rc = 0;
@@ -185,8 +185,8 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	for (i = 0; i < p->n_res; i++)
 		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content)
 			lc_buf_addf(&script, "%s\n", p->res[i].tmp_path);
-	if (script.len &&
-	    (rc = t->ops->put(t, LC_TEMPS_FILE, script.buf, script.len, 0600, 0, err)))
+	temps = lc_script_temps_path(nonce);
+	if (script.len && (rc = t->ops->put(t, temps, script.buf, script.len, 0600, 0, err)))
 		goto out;
 	for (i = 0; i < p->n_res; i++) {
 		struct lc_res *r = &p->res[i];
@@ -210,7 +210,7 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	/* Always one apply batch: it records the host's state even when
 	 * nothing changed, so drift is measured from this converge. */
 	lc_buf_reset(&script);
-	lc_script_apply(&script, p);
+	lc_script_apply(&script, p, temps);
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err))) {
 		/* no result came back: what the batch did is unknown, so nothing
 		 * is claimed as changed; the next converge sees the truth */
@@ -221,6 +221,7 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	}
 	lc_script_parse_apply(p, out.buf, out.len, err);
 out:
+	free(temps);
 	lc_buf_release(&script);
 	lc_buf_release(&out);
 	return rc;

@@ -158,7 +158,7 @@ struct lc_host_plan {
 #define LC_RESTARTS_FILE LC_STATE_DIR "/restarts"
 #define LC_LOCK_FILE LC_STATE_DIR "/lock"
 #define LC_STAGE_DIR LC_STATE_DIR "/stage"
-#define LC_TEMPS_FILE LC_STATE_DIR "/temps"   /* this converge's uploads, one a line */
+#define LC_TEMPS_FILE LC_STATE_DIR "/temps"   /* .NONCE: a converge's uploads, one a line */
 /* The digest cache: "SIG SHA PATH" lines, SIG a file's dev:ino:size:mtime:ctime
  * when SHA was taken.  A file whose SIG still matches is not read again. */
 #define LC_SUMS_FILE LC_STATE_DIR "/sums"

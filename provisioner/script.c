@@ -12,8 +12,14 @@ static void q(struct lc_buf *b, const char *s)
 	lc_buf_add_shquote(b, s);
 }
 
-void lc_script_lock(struct lc_buf *out, int timeout, const char *holder)
+char *lc_script_temps_path(const char *nonce)
 {
+	return lc_xasprintf(LC_TEMPS_FILE ".%s", nonce);
+}
+
+void lc_script_lock(struct lc_buf *out, int timeout, const char *holder, const char *nonce)
+{
+	char *temps = lc_script_temps_path(nonce);
 
 	lc_buf_addf(out,
 		"if command -v flock >/dev/null 2>&1 && { true >&9; } 2>/dev/null; then\n"
@@ -26,19 +32,23 @@ void lc_script_lock(struct lc_buf *out, int timeout, const char *holder)
 	/* A watchdog for this connection: when sshd's session process is gone
 	 * (labctl was interrupted or killed, the network dropped), remove this
 	 * converge's uploads and end everything the batch still runs, which
-	 * also releases the lock. $$ is the long-lived shell, the leader of
+	 * also releases the lock.  Its own list of uploads only: a watchdog
+	 * wakes up to 0.2 s after its labctl left, when the next converge
+	 * may have pushed files already. $$ is the long-lived shell, the leader of
 	 * its process group; $PPID is sshd.  GNU tail waits for it in one
 	 * process; elsewhere a loop of sleeps does. */
 	lc_buf_adds(out,
 		"( trap '' TERM HUP INT\n"
 		"  tail -s 0.2 --pid=\"$PPID\" -f /dev/null 2>/dev/null ||\n"
 		"    while kill -0 \"$PPID\" 2>/dev/null; do sleep 0.2; done\n"
-		"  kill -s TERM -- \"-$$\" 2>/dev/null\n"
-		"  if [ -f " LC_TEMPS_FILE " ]; then\n"
-		"    while IFS= read -r lc_t; do rm -f -- \"$lc_t\"; done < " LC_TEMPS_FILE "\n"
-		"    rm -f " LC_TEMPS_FILE "\n"
+		"  kill -s TERM -- \"-$$\" 2>/dev/null\n");
+	lc_buf_addf(out,
+		"  if [ -f %s ]; then\n"
+		"    while IFS= read -r lc_t; do rm -f -- \"$lc_t\"; done < %s\n"
+		"    rm -f %s\n"
 		"  fi\n"
-		") </dev/null >/dev/null 2>&1 9>&- &\n");
+		") </dev/null >/dev/null 2>&1 9>&- &\n", temps, temps, temps);
+	free(temps);
 }
 
 /* The facts of every file and directory come from one `stat` and, for a
@@ -148,7 +158,7 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 		/* Temp files an interrupted converge left (we hold the lock: no
 		 * other labctl is pushing): one rm for all of them, and only
 		 * when there are any. */
-		lc_buf_adds(out, "set -- " LC_STAGE_DIR "/*");
+		lc_buf_adds(out, "set -- " LC_STAGE_DIR "/* " LC_TEMPS_FILE ".*");
 		for (i = 0; i < p->n_res; i++) {
 			const struct lc_res *r = &p->res[i];
 			const char *slash;
@@ -771,7 +781,7 @@ static void state_write(struct lc_buf *out, const struct lc_host_plan *p)
 	lc_buf_release(&js);
 }
 
-void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
+void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const char *temps)
 {
 	size_t i;
 	int pass;
@@ -850,7 +860,9 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p)
 	if (pass)
 		lc_buf_addc(out, '\n');
 	state_write(out, p);
-	lc_buf_adds(out, "[ ! -e " LC_TEMPS_FILE " ] || rm -f " LC_TEMPS_FILE "\n[ $lc_failed = 0 ]\n");
+	if (temps)
+		lc_buf_addf(out, "[ ! -e %s ] || rm -f %s\n", temps, temps);
+	lc_buf_adds(out, "[ $lc_failed = 0 ]\n");
 }
 
 int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,

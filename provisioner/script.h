@@ -20,7 +20,11 @@
 /* Take the host's lock (fd 9, opened by the shell on LC_LOCK_FILE) before
  * anything else, waiting up to timeout seconds; on failure the batch exits
  * with LC_LOCK_EXIT and prints "L <holder>". */
-void lc_script_lock(struct lc_buf *out, int timeout, const char *holder);
+void lc_script_lock(struct lc_buf *out, int timeout, const char *holder, const char *nonce);
+
+/* This converge's list of uploads (LC_TEMPS_FILE.NONCE), which its watchdog
+ * removes if the connection ends before the apply batch renames them. */
+char *lc_script_temps_path(const char *nonce);
 void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p);
 int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			  struct lc_error *err);
@@ -38,7 +42,7 @@ char *lc_script_tmp_path(const struct lc_res *r, size_t idx, const char *nonce);
 unsigned lc_script_upload_mode(const struct lc_res *r);
 
 /* The apply batch for every resource with status CHANGED, in order. */
-void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p);
+void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const char *temps);
 /* Fill status/msg of each changed resource; resources after a failure are
  * marked skipped.  Returns the number of failed resources. */
 int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,

@@ -1,7 +1,7 @@
 # Shared setup for the fault tests: the integration tests' lab (a private
 # copy of the inventory and roles on 127.0.$LC_NET.1-5, checked with
 # OpenSSH's ssh), plus helpers to break things and to time labctl.
-# Fault tests use LC_NET 40-49.
+# Fault tests use LC_NET 39-49.
 . "$LC_SOURCE_DIR/tests/integration/lib.sh"
 
 # run_lab OUT ARGS...: run labctl with ARGS, stdout+stderr to OUT; sets RC

@@ -32,7 +32,7 @@ export DD_API_KEY=$KEY
 [ "$(run lab plan)" = 2 ] || fail "plan with a new key should show pending changes"
 run lab --json plan > /dev/null
 grep -q "a secret value changes (not shown)" "$out" || fail "plan does not say a secret changes"
-[ "$(run lab up)" = 0 ] || fail "up with the new key"
+[ "$(run lab up)" = 0 ] || fail "up with the new key: $(tail -n 30 "$out" | sed "s/$KEY/KEY/g")"
 run lab -v --json converge frontend > /dev/null
 echo '  - command: { run: ''echo "the token is $TOKEN"; exit 1'', creates: /nonexistent, env: { TOKEN: "{{ dd_api_key }}" } }' >> "$T/roles/leaky/role.yaml"
 [ "$(run lab converge frontend)" = 1 ] || fail "the failing converge should fail"

@@ -150,7 +150,7 @@ static int run_facts(struct fx *f, struct lc_error *err)
 static int run_apply(struct fx *f)
 {
 	lc_buf_reset(&f->script);
-	lc_script_apply(&f->script, &f->plan);
+	lc_script_apply(&f->script, &f->plan, NULL);
 	assert_int_equal(tu_sh_syntax(f->script.buf, f->script.len), 0);
 	return tu_sh_run(f->dir, f->script.buf, f->script.len, &f->out);
 }
