@@ -126,12 +126,12 @@ def busy_ticks():
     return v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
 
 
-def ours_ticks(lab, cp, exclude=()):
-    """CPU ticks (with reaped children) of the lab hosts' processes and of
-    Ansible's SSH masters, and of this process's own children."""
-    total = 0
+def ours_ticks(lab, cp):
+    """{(pid, starttime): CPU ticks, with reaped children} of the lab hosts'
+    processes and of Ansible's SSH masters; key None: this process's children."""
+    out = {}
     for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) in exclude:
+        if not pid.isdigit():
             continue
         try:
             root = os.readlink("/proc/%s/root" % pid)
@@ -144,12 +144,21 @@ def ours_ticks(lab, cp, exclude=()):
             with open("/proc/%s/stat" % pid) as f:
                 st = f.read()
             fields = st[st.rindex(")") + 2:].split()
-            # utime stime cutime cstime are fields 14-17 (1-based), here 11-14
-            total += sum(int(x) for x in fields[11:15])
-        except (OSError, ValueError):
+            # utime stime cutime cstime: fields 14-17 (1-based), here 11-14;
+            # starttime: field 22, here 19
+            out[(int(pid), fields[19])] = sum(int(x) for x in fields[11:15])
+        except (OSError, ValueError, IndexError):
             continue
     r = os.times()
-    return total + round((r.children_user + r.children_system) * TICK)
+    out[None] = round((r.children_user + r.children_system) * TICK)
+    return out
+
+
+def ours_delta(a, b):
+    """CPU used by our processes between samples a and b: a process seen in
+    both counts its difference, a new one all of its time, and one that is
+    gone counts nothing (what it used is in its reaper's cutime, or lost)."""
+    return sum(t - a.get(k, 0) for k, t in b.items())
 
 
 def cores(ticks, secs):
@@ -163,7 +172,7 @@ def wait_quiet(lab, cp):
         b0, o0, m0 = busy_ticks(), ours_ticks(lab, cp), time.monotonic()
         time.sleep(0.5)
         b1, o1, m1 = busy_ticks(), ours_ticks(lab, cp), time.monotonic()
-        if cores((b1 - b0) - (o1 - o0), m1 - m0) < QUIET_CORES or m1 - t0 > WAIT_MAX:
+        if cores((b1 - b0) - ours_delta(o0, o1), m1 - m0) < QUIET_CORES or m1 - t0 > WAIT_MAX:
             return m1 - t0
 
 
@@ -177,7 +186,7 @@ class Meter:
     def stop(self):
         self.secs = time.monotonic() - self.t0
         b1, o1 = busy_ticks(), ours_ticks(self.lab, self.cp)
-        self.background = max(0.0, cores((b1 - self.b0) - (o1 - self.o0), self.secs))
+        self.background = max(0.0, cores((b1 - self.b0) - ours_delta(self.o0, o1), self.secs))
 
 
 def cmd_time(base, lab, cp, argv):
@@ -268,9 +277,9 @@ def cmd_line(raw_path, fig):
 
 
 FIG_ORDER = ["cold_5", "cold_5_facts", "noop_5", "noop_5_facts", "onechange_5",
-             "floor_5", "floor_hash_5",
-             "cold_20", "noop_20", "floor_20", "floor_hash_20",
-             "cold_50", "noop_50", "floor_50", "floor_hash_50"]
+             "floor_5", "floor_hash_5", "ping_5",
+             "cold_20", "noop_20", "floor_20", "floor_hash_20", "ping_20",
+             "cold_50", "noop_50", "floor_50", "floor_hash_50", "ping_50"]
 
 DESCR = {
     "cold": "cold: fresh hosts to fully converged",
@@ -278,6 +287,7 @@ DESCR = {
     "onechange": "one change: one file of bench_1 changed, that host only",
     "floor": "floor: parallel `ssh HOST true`, fresh connections",
     "floor_hash": "hash floor: parallel `ssh HOST` hashing every managed file, fresh connections",
+    "ping": "labctl ping: connect, log in, one empty batch (labctl's SSH cost alone)",
 }
 
 
@@ -343,7 +353,12 @@ def targets(raw, lc):
     l50, l5 = med(raw, "noop_50", LABCTL), med(raw, "noop_5", LABCTL)
     q = l50 / l5 if l50 is not None and l5 is not None else None
     f50, f5 = med(raw, "floor_50", "ssh"), med(raw, "floor_5", "ssh")
-    fq = " (the floor itself: %.2fx)" % (f50 / f5) if f50 and f5 else ""
+    fq = " (the floor itself: %.2fx" % (f50 / f5) if f50 and f5 else ""
+    p50 = med(raw, "ping_50", LABCTL)
+    if p50 is not None and l5:
+        fq += "%s`labctl ping` of 50 hosts: %s s = %.2fx the 5-host no-op" % (
+            "; " if fq else " (", fmt(p50), p50 / l5)
+    fq += ")" if fq else ""
     add("no-op, 50 hosts: within 3x of the 5-host no-op", q,
         "%.2fx (%s s vs %s s)%s" % (q or 0, fmt(l50), fmt(l5), fq), lambda v: v <= 3)
     rss = lc_max(lc, "rss_kib", lambda f: f.endswith("_50"))
@@ -396,7 +411,11 @@ METHOD = """\
   labctl composes template and edits locally and compares once.
 - Floor: `ssh HOST true` to every host in parallel, OpenSSH with fresh connections
   (`ControlPath=none`); the hash floor additionally hashes every managed file
-  (`sha256sum`), the work a no-op must do at least.
+  (`sha256sum`), what a no-op would cost that reads every file.  labctl's no-op reads
+  none: each host keeps a digest cache (`/var/lib/labctl/sums`) of the files unchanged
+  for 2 s, found by their stat signature (device, inode, size, mtime, ctime), so the
+  first converge after a change reads the files it wrote and later ones only `stat`
+  them.  `ping` is `labctl ping`: labctl's own connection, login and one empty batch.
 - Wall time is measured around each command with CLOCK_MONOTONIC (`bench.py time`);
   labctl's peak RSS with `/usr/bin/time` (`%M`); connections, exec channels and round
   trips are labctl's own `--json` counts.
