@@ -1,11 +1,14 @@
 /* engine.c - converge hosts in parallel. */
 #include "engine.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "script.h"
 
@@ -186,15 +189,23 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content)
 			lc_buf_addf(&script, "%s\n", p->res[i].tmp_path);
 	temps = lc_script_temps_path(nonce);
-	if (script.len && (rc = t->ops->put(t, temps, script.buf, script.len, 0600, 0, err)))
+	if (script.len && (rc = t->ops->put(t, temps, script.buf, script.len, 0600, -1, err)))
 		goto out;
 	for (i = 0; i < p->n_res; i++) {
 		struct lc_res *r = &p->res[i];
 
 		if (r->status != LC_RES_CHANGED || !r->need_content)
 			continue;
-		if ((rc = t->ops->put(t, r->tmp_path, r->data, r->len, lc_script_upload_mode(r),
-				      r->mapped ? LC_PUT_MAPPED : 0, err))) {
+		int fd = r->file ? open(r->file, O_RDONLY | O_CLOEXEC) : -1;
+
+		if (r->file && fd < 0)
+			rc = lc_error_set(err, LC_EIO, "%s: %s", r->file, strerror(errno));
+		else
+			rc = t->ops->put(t, r->tmp_path, r->data, r->len, lc_script_upload_mode(r),
+					 fd, err);
+		if (fd >= 0)
+			close(fd);
+		if (rc) {
 			explain_put_failure(t, r, err);
 			lc_error_prefix(err, "pushing %s", r->path);
 			r->status = LC_RES_FAILED;

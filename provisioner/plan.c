@@ -102,8 +102,8 @@ static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, struct lc_s
 		close(fd);
 		return lc_error_set(err, LC_EIO, "%s: not a regular file of at most 1 GiB", path);
 	}
-	/* Digest by reading, map for the uploads: a converge that pushes
-	 * nothing never brings the file's pages into memory. */
+	/* Digest by reading; the mapping is for diffs, uploads read the file
+	 * (engine.c): a converge never brings its pages into memory. */
 	if ((rc = sha_fd(sha, fd, (size_t)st.st_size)) == 0 && st.st_size > 0) {
 		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED)
@@ -246,7 +246,7 @@ static int add_blob_file(struct lc_host_plan *p, struct lc_plan_scope *s, const 
 		return rc;
 	r->has_content = 1;
 	r->data = b->data;
-	r->mapped = !b->owned && b->len;
+	r->file = !b->owned && b->len ? b->path : NULL;
 	r->len = b->len;
 	memcpy(r->sha, b->sha, sizeof(r->sha));
 	r->mode = op->mode >= 0 ? op->mode : (b->mode & 0777);
@@ -616,7 +616,7 @@ static int apply_edits(struct lc_res *r, const char *base, size_t len, struct lc
 	lc_buf_release(&r->own);
 	r->own = res;
 	r->data = r->own.buf;
-	r->mapped = 0;
+	r->file = NULL;
 	r->len = r->own.len;
 	r->has_content = 1;
 	lc_sha256_hex(r->sha, r->data, r->len);

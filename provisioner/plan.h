@@ -73,7 +73,7 @@ struct lc_res {
 	int from_host;              /* the content was computed from the host's */
 	const char *data;           /* own.buf, or a shared blob (file ops) */
 	size_t len;
-	int mapped;                 /* data is a blob's read-only file mapping */
+	const char *file;           /* data maps this local file: uploads read it */
 	struct lc_buf own;
 	char sha[LC_SHA256_HEX];
 	struct lc_edit *edits;      /* to apply to the host's content */

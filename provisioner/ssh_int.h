@@ -106,6 +106,6 @@ int lc_ssh_auth_agent(struct ssh_transport *t, const struct lc_ssh_opts *o,
 
 /* ssh_sftp.c: the put() of the ops table */
 int lc_ssh_put(struct lc_transport *tp, const char *path, const void *data,
-	       size_t len, unsigned mode, unsigned flags, struct lc_error *err);
+	       size_t len, unsigned mode, int fd, struct lc_error *err);
 
 #endif

@@ -23,10 +23,9 @@
  *          on an existing file, which is truncated and rewritten.
  *        - On failure the partial file is removed.  Errors: LC_EREMOTE
  *          (naming the SFTP status and the path), LC_ETIMEOUT, LC_ECONNECT.
- *        - flags LC_PUT_MAPPED: data is a read-only file mapping (MAP_PRIVATE,
- *          never written); put() drops its pages from memory once sent, so
- *          that pushing a large file costs a few chunks of memory, not the
- *          file (other readers fault them in again from the page cache).
+ *        - fd >= 0: the content is the first len bytes of that local file,
+ *          read a window at a time (data is ignored), so that pushing a
+ *          large file costs a few hundred KiB of memory, not the file.
  * close() ends the connection and frees the transport.  Safe after any
  *        failure of run() or put().
  *
@@ -51,13 +50,11 @@ struct lc_transport_stats {
 
 struct lc_transport;
 
-#define LC_PUT_MAPPED 1u
-
 struct lc_transport_ops {
 	int (*run)(struct lc_transport *t, const char *script, size_t len,
 		   struct lc_buf *out, int *exit_status, struct lc_error *err);
 	int (*put)(struct lc_transport *t, const char *path, const void *data,
-		   size_t len, unsigned mode, unsigned flags, struct lc_error *err);
+		   size_t len, unsigned mode, int fd, struct lc_error *err);
 	void (*close)(struct lc_transport *t);
 };
 

@@ -489,7 +489,7 @@ static void test_put(void **state)
 	local = path_in("big.local");
 	write_file(local, data, len);
 	big = path_in("up/big.bin");
-	rc = t->ops->put(t, big, data, len, 0640, 0, &err);
+	rc = t->ops->put(t, big, data, len, 0640, -1, &err);
 	if (rc)
 		fail_msg("put: %s", err.msg);
 	want = capture("sha256sum < %s", local);
@@ -501,9 +501,35 @@ static void test_put(void **state)
 	assert_int_equal(t->stats.sftp_files, 1);
 	assert_int_equal(t->stats.bytes_sent, len);
 
+	/* the same 8 MiB read from the local file through put()'s window */
+	{
+		int fd = open(local, O_RDONLY);
+		char *viafd = path_in("up/viafd.bin");
+
+		assert_true(fd >= 0);
+		rc = t->ops->put(t, viafd, NULL, len, 0600, fd, &err);
+		if (rc)
+			fail_msg("put from fd: %s", err.msg);
+		lc_buf_reset(&cmd);
+		lc_buf_addf(&cmd, "sha256sum < %s", viafd);
+		run_ok(t, cmd.buf, &out, 0);
+		assert_string_equal(out.buf, want);
+		/* a file shorter than said: an error naming it, nothing left */
+		rc = t->ops->put(t, viafd, NULL, len + 1, 0600, fd, &err);
+		assert_int_equal(rc, LC_EIO);
+		assert_non_null(strstr(err.msg, "reading the local file: it became shorter"));
+		lc_buf_reset(&cmd);
+		lc_buf_addf(&cmd, "test -e %s && echo left || echo gone", viafd);
+		run_ok(t, cmd.buf, &out, 0);
+		assert_string_equal(out.buf, "gone\n");
+		close(fd);
+		free(viafd);
+		lc_buf_reset(&cmd);
+	}
+
 	/* several missing levels; mode exactly as asked despite the umask */
 	deep = path_in("new/a/b/c.txt");
-	rc = t->ops->put(t, deep, "hi\n", 3, 0777, 0, &err);
+	rc = t->ops->put(t, deep, "hi\n", 3, 0777, -1, &err);
 	if (rc)
 		fail_msg("put: %s", err.msg);
 	lc_buf_reset(&cmd);
@@ -516,7 +542,7 @@ static void test_put(void **state)
 	existing = path_in("existing");
 	write_file(existing, "old content, longer\n", 20);
 	chmod(existing, 0644);
-	rc = t->ops->put(t, existing, "new\n", 4, 0600, 0, &err);
+	rc = t->ops->put(t, existing, "new\n", 4, 0600, -1, &err);
 	assert_int_equal(rc, 0);
 	lc_buf_reset(&cmd);
 	lc_buf_addf(&cmd, "cat %s; stat -c %%a %s", existing, existing);
@@ -525,7 +551,7 @@ static void test_put(void **state)
 
 	/* an empty file */
 	empty = path_in("new/empty");
-	assert_int_equal(t->ops->put(t, empty, "", 0, 0644, 0, &err), 0);
+	assert_int_equal(t->ops->put(t, empty, "", 0, 0644, -1, &err), 0);
 	lc_buf_reset(&cmd);
 	lc_buf_addf(&cmd, "stat -c %%s %s", empty);
 	run_ok(t, cmd.buf, &out, 0);
@@ -533,21 +559,21 @@ static void test_put(void **state)
 
 	/* a regular file where a directory should be */
 	bad = path_in("existing/sub/file");
-	rc = t->ops->put(t, bad, "x", 1, 0644, 0, &err);
+	rc = t->ops->put(t, bad, "x", 1, 0644, -1, &err);
 	assert_int_equal(rc, LC_EREMOTE);
 	assert_non_null(strstr(err.msg, bad));
 	assert_non_null(strstr(err.msg, "existing is not a directory"));
 	/* an SFTP status is named: a directory cannot be opened for writing */
 	free(bad);
 	bad = path_in("new/a");
-	rc = t->ops->put(t, bad, "x", 1, 0644, 0, &err);
+	rc = t->ops->put(t, bad, "x", 1, 0644, -1, &err);
 	assert_int_equal(rc, LC_EREMOTE);
 	if (!strstr(err.msg, bad) || !strstr(err.msg, "SFTP FAILURE"))
 		fail_msg("%s", err.msg);
 	/* the transport still works */
 	run_ok(t, "echo ok", &out, 0);
 	assert_string_equal(out.buf, "ok\n");
-	assert_int_equal(t->stats.sftp_files, 4);
+	assert_int_equal(t->stats.sftp_files, 5);  /* big, viafd, deep, existing, empty */
 	assert_int_equal(t->stats.exec_channels, 1);
 
 	t->ops->close(t);
