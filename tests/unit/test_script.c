@@ -509,13 +509,16 @@ static void test_push_modes(void **state)
 	char *p;
 
 	tu_put(f->dir, "old.txt", "old\n");
-	plain = add(f, LC_RES_FILE, "plain.txt");                   /* 0 */
+	add(f, LC_RES_FILE, "plain.txt");
+	add(f, LC_RES_FILE, "owned.txt");
+	add(f, LC_RES_FILE, "old.txt");
+	plain = &f->plan.res[0];   /* (add() moves the array: pointers after it) */
+	owned = &f->plan.res[1];
+	replaced = &f->plan.res[2];
 	push(plain, "plain\n", 0644);
-	owned = add(f, LC_RES_FILE, "owned.txt");                   /* 1 */
 	owned->owner = lc_xstrdup(user_name());
 	owned->group = lc_xstrdup(group_name());
 	push(owned, "owned\n", 0600);
-	replaced = add(f, LC_RES_FILE, "old.txt");                  /* 2 */
 	fact_file(replaced, "old\n", 0600);
 	push(replaced, "new\n", 0644);
 	assert_int_equal(lc_script_upload_mode(plain), 0644);
