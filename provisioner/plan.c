@@ -49,32 +49,6 @@ static int blob_from_source(const struct lc_blob **out, struct lc_blobs *bs,
 	return 0;
 }
 
-/* SHA-256 of the first len bytes of fd; 0 or an errno value. */
-static int sha_fd(char out[LC_SHA256_HEX], int fd, size_t len)
-{
-	struct lc_sha256 *c = lc_sha256_new();
-	char buf[65536];
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = pread(fd, buf, len - off < sizeof(buf) ? len - off : sizeof(buf),
-				  (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;  /* shorter than fstat said */
-
-			lc_sha256_final(c, out);
-			return e;
-		}
-		lc_sha256_update(c, buf, (size_t)n);
-		off += (size_t)n;
-	}
-	lc_sha256_final(c, out);
-	return 0;
-}
-
 static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, struct lc_source *src,
 		    const char *path, struct lc_error *err)
 {
@@ -104,7 +78,7 @@ static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, struct lc_s
 	}
 	/* Digest by reading; the mapping is for diffs, uploads read the file
 	 * (engine.c): a converge never brings its pages into memory. */
-	if ((rc = sha_fd(sha, fd, (size_t)st.st_size)) == 0 && st.st_size > 0) {
+	if ((rc = lc_sha256_fd(sha, fd, (size_t)st.st_size)) == 0 && st.st_size > 0) {
 		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED)
 			rc = errno;

@@ -1,8 +1,10 @@
 /* sha.c - SHA-256 digests as lowercase hex. */
 #include "sha.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static void to_hex(char out[LC_SHA256_HEX], const unsigned char *md, unsigned int mdlen)
 {
@@ -55,4 +57,29 @@ void lc_sha256_final(struct lc_sha256 *c, char out[LC_SHA256_HEX])
 	to_hex(out, md, mdlen);
 	EVP_MD_CTX_free(c->ctx);
 	free(c);
+}
+
+int lc_sha256_fd(char out[LC_SHA256_HEX], int fd, size_t len)
+{
+	struct lc_sha256 *c = lc_sha256_new();
+	char buf[65536];
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = pread(fd, buf, len - off < sizeof(buf) ? len - off : sizeof(buf),
+				  (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+
+			lc_sha256_final(c, out);
+			return e;
+		}
+		lc_sha256_update(c, buf, (size_t)n);
+		off += (size_t)n;
+	}
+	lc_sha256_final(c, out);
+	return 0;
 }

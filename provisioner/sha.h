@@ -16,4 +16,8 @@ struct lc_sha256 *lc_sha256_new(void);
 void lc_sha256_update(struct lc_sha256 *c, const void *data, size_t len);
 void lc_sha256_final(struct lc_sha256 *c, char out[LC_SHA256_HEX]);
 
+/* The digest of the first len bytes of a file, read a buffer at a time
+ * (never all in memory).  0, or an errno value (EIO: the file is shorter). */
+int lc_sha256_fd(char out[LC_SHA256_HEX], int fd, size_t len);
+
 #endif
