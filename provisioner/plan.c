@@ -49,6 +49,18 @@ static int blob_from_source(const struct lc_blob **out, struct lc_blobs *bs,
 	return 0;
 }
 
+/* The blob already read for path from src (NULL: the work tree). */
+static const struct lc_blob *blob_find(const struct lc_blobs *bs, const struct lc_source *src,
+				       const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < bs->n; i++)
+		if (!strcmp(bs->items[i].path, path) && bs->items[i].source == src)
+			return &bs->items[i];
+	return NULL;
+}
+
 static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, struct lc_source *src,
 		    const char *path, struct lc_error *err)
 {
@@ -56,17 +68,12 @@ static int blob_get(const struct lc_blob **out, struct lc_blobs *bs, struct lc_s
 	struct lc_blob *b;
 	struct stat st;
 	void *map = NULL;
-	size_t i;
 	int fd, rc;
 
-	*out = NULL;
 	if (lc_source_is_fs(src))
 		src = NULL;  /* the work tree: mapped */
-	for (i = 0; i < bs->n; i++)
-		if (!strcmp(bs->items[i].path, path) && bs->items[i].source == src) {
-			*out = &bs->items[i];
-			return 0;
-		}
+	if ((*out = blob_find(bs, src, path)))
+		return 0;
 	if (src)
 		return blob_from_source(out, bs, src, path, err);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -352,8 +359,21 @@ static int add_op(struct lc_host_plan *p, struct lc_plan_scope *s, const struct 
 	case LC_OP_FILE:
 		if (op->url) {
 			char *cache = lc_xasprintf("%s/cache", s->inv->state_dir), *local = NULL;
+			const struct lc_blob *b;
 			int got;
 
+			/* CACHE/<sha256>, checked and read by an earlier host this
+			 * run: not hashed again for every host */
+			local = lc_xasprintf("%s/%s", cache, op->sha256);
+			b = blob_find(blobs, NULL, local);
+			if (b && !strcmp(b->sha, op->sha256)) {
+				free(cache);
+				rc = add_blob_file(p, s, op, blobs, local, path, err);
+				free(local);
+				return rc;
+			}
+			free(local);
+			local = NULL;
 			/* the cache lives in labctl's state directory */
 			if (mkdir(s->inv->state_dir, 0700) < 0 && errno != EEXIST)
 				rc = lc_error_set(err, LC_EIO, "%s: %s", s->inv->state_dir,
