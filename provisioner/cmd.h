@@ -54,6 +54,14 @@ const struct lc_cmd *const *lc_cmd_table(void);
 
 /* Shared by up and converge: load, plan every selected host (nothing is
  * touched if any fails), run, report. Returns an exit status. */
-int lc_cmd_converge_targets(struct lc_cmd_ctx *ctx, int apply);
+struct lc_inventory;
+struct lc_report;
+/* Start the selected hosts (up): LC_EXIT_OK, LC_EXIT_FAILED (some did not
+ * start: they show as unreachable) or LC_EXIT_USAGE (stop). */
+typedef int lc_cmd_start_fn(struct lc_cmd_ctx *ctx, const struct lc_inventory *inv,
+			    const unsigned char *selected, struct lc_report *rep);
+/* converge (apply 1) or plan the selected hosts; start, when given, runs
+ * after everything loaded and before any host is contacted. */
+int lc_cmd_converge_targets(struct lc_cmd_ctx *ctx, int apply, lc_cmd_start_fn *start);
 
 #endif

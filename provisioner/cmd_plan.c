@@ -4,7 +4,7 @@
 
 static int exec_plan(struct lc_cmd_ctx *ctx)
 {
-	return lc_cmd_converge_targets(ctx, 0);
+	return lc_cmd_converge_targets(ctx, 0, NULL);
 }
 
 const struct lc_cmd lc_cmd_plan = {

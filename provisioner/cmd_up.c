@@ -9,59 +9,43 @@
 #include "provider_local.h"
 #include "report.h"
 
-static int start_local(struct lc_cmd_ctx *ctx)
+static int start_local(struct lc_cmd_ctx *ctx, const struct lc_inventory *inv,
+		       const unsigned char *mask, struct lc_report *rep)
 {
 	struct lc_error err = LC_ERROR_INIT;
-	struct lc_inventory inv;
 	struct lc_local_host *hosts = NULL;
 	struct lc_local_result *res = NULL;
-	struct lc_report rep;
-	unsigned char *mask = NULL;
 	size_t i, n = 0;
 	int status = LC_EXIT_OK;
 
-	if (lc_inventory_load(&inv, ctx->inventory, &err)) {
+	if (strcmp(inv->provider, "local"))
+		return LC_EXIT_OK;  /* real hosts exist already */
+	if (lc_local_check(&err) || lc_local_ensure_keys(inv->state_dir, &err)) {
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
 		return LC_EXIT_USAGE;
 	}
-	if (strcmp(inv.provider, "local")) {
-		lc_inventory_release(&inv);
-		return LC_EXIT_OK;  /* real hosts exist already */
-	}
-	lc_report_init(&rep, ctx->out, ctx->json, ctx->verbose, NULL);
-	mask = lc_xcalloc(inv.n_hosts + 1, 1);
-	if (lc_inventory_select(mask, &inv, ctx->args, ctx->n_args, &err)) {
-		fprintf(ctx->err, "labctl: %s\n", err.msg);
-		status = LC_EXIT_USAGE;
-		goto out;
-	}
-	if (lc_local_check(&err) || lc_local_ensure_keys(inv.state_dir, &err)) {
-		fprintf(ctx->err, "labctl: %s\n", err.msg);
-		status = LC_EXIT_USAGE;
-		goto out;
-	}
-	hosts = lc_xcalloc(inv.n_hosts + 1, sizeof(*hosts));
-	res = lc_xcalloc(inv.n_hosts + 1, sizeof(*res));
-	for (i = 0; i < inv.n_hosts; i++) {
+	hosts = lc_xcalloc(inv->n_hosts + 1, sizeof(*hosts));
+	res = lc_xcalloc(inv->n_hosts + 1, sizeof(*res));
+	for (i = 0; i < inv->n_hosts; i++) {
 		if (!mask[i])
 			continue;
-		hosts[n].name = inv.hosts[i].name;
-		hosts[n].address = inv.hosts[i].address;
-		hosts[n].port = inv.hosts[i].port;
+		hosts[n].name = inv->hosts[i].name;
+		hosts[n].address = inv->hosts[i].address;
+		hosts[n].port = inv->hosts[i].port;
 		n++;
 	}
-	if (lc_local_up(inv.state_dir, hosts, n, res, &err))
+	if (lc_local_up(inv->state_dir, hosts, n, res, &err))
 		status = LC_EXIT_FAILED;
 	for (i = 0; i < n; i++) {
 		switch (res[i].state) {
 		case LC_LOCAL_STARTED:
-			lc_report_note(&rep, "host_started", hosts[i].name,
+			lc_report_note(rep, "host_started", hosts[i].name,
 				       "started (local host on %s:%d)", hosts[i].address,
 				       hosts[i].port);
 			break;
 		case LC_LOCAL_RUNNING:
 			if (ctx->verbose)
-				lc_report_note(&rep, "host_running", hosts[i].name,
+				lc_report_note(rep, "host_running", hosts[i].name,
 					       "already running");
 			break;
 		case LC_LOCAL_FAILED:
@@ -72,27 +56,16 @@ static int start_local(struct lc_cmd_ctx *ctx)
 	}
 	if (status && err.msg[0] && !n)
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
-out:
 	free(hosts);
 	free(res);
-	free(mask);
-	lc_report_release(&rep);
-	lc_inventory_release(&inv);
 	return status;
 }
 
+/* Every role is loaded and every host's desired state computed before a
+ * local host starts: a role error leaves nothing running. */
 static int exec_up(struct lc_cmd_ctx *ctx)
 {
-	int status = start_local(ctx);
-
-	if (status == LC_EXIT_USAGE)
-		return status;
-	/* Hosts that failed to start show as unreachable in the converge. */
-	{
-		int st2 = lc_cmd_converge_targets(ctx, 1);
-
-		return st2 ? st2 : status;
-	}
+	return lc_cmd_converge_targets(ctx, 1, start_local);
 }
 
 const struct lc_cmd lc_cmd_up = {

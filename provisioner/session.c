@@ -26,7 +26,28 @@ static void print_err(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *
 	free(m);
 }
 
+int lc_session_check_key(struct lc_session *s, struct lc_cmd_ctx *ctx)
+{
+	if (s->inv.identity_file && access(s->inv.identity_file, R_OK) < 0) {
+		fprintf(ctx->err, "labctl: the SSH key %s cannot be read: %s%s\n",
+			s->inv.identity_file, strerror(errno),
+			!strcmp(s->inv.provider, "local") ? " (run 'labctl up' to create the lab)" : "");
+		return LC_EXIT_USAGE;
+	}
+	return 0;
+}
+
 int lc_session_open(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *what)
+{
+	int status = lc_session_load(s, ctx, what);
+
+	/* after the roles and plans: their errors come first */
+	if (!status && (status = lc_session_check_key(s, ctx)))
+		lc_session_close(s);
+	return status;
+}
+
+int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *what)
 {
 	struct lc_error err = LC_ERROR_INIT;
 	unsigned char *mask = NULL;
@@ -83,13 +104,6 @@ int lc_session_open(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 			print_err(s, ctx, err.msg, "labctl: no host was touched\n");
 			goto fail;
 		}
-	}
-	/* after the roles and plans: their errors come first */
-	if (s->inv.identity_file && access(s->inv.identity_file, R_OK) < 0) {
-		fprintf(ctx->err, "labctl: the SSH key %s cannot be read: %s%s\n",
-			s->inv.identity_file, strerror(errno),
-			!strcmp(s->inv.provider, "local") ? " (run 'labctl up' to create the lab)" : "");
-		goto fail;
 	}
 	gethostname(hn, sizeof(hn) - 1);
 	gmtime_r(&t, &tm);

@@ -27,6 +27,10 @@ struct lc_session {
 
 /* Returns 0, or the exit status to return (the error is printed). */
 int lc_session_open(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *what);
+/* The same in two steps, for `up`, which starts the local hosts (and makes
+ * their key) in between: load everything, then check the SSH key. */
+int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *what);
+int lc_session_check_key(struct lc_session *s, struct lc_cmd_ctx *ctx);
 /* Run the engine; returns 0 when every host succeeded. */
 int lc_session_run(struct lc_session *s, struct lc_cmd_ctx *ctx, int apply, int describe,
 		   void (*on_host_done)(void *data, const struct lc_host_run *run));

@@ -55,6 +55,20 @@ set -e
 [ "$rc" = 3 ] && grep -q "'no_such_host' is neither a host nor a role" "$T/err.txt" || fail "unknown target: $rc $(cat "$T/err.txt")"
 ok "unknown target"
 
+# up checks every role before it starts a host: a role error leaves the
+# stopped hosts stopped.
+lab down frontend > /dev/null 2>&1 || fail "down frontend"
+ss -Hltn "src $(addr frontend)" | grep -q . && fail "frontend still listens after down"
+echo '  - template: { src: nope.conf, dest: /etc/x }' >> "$T/roles/frontend/role.yaml"
+set +e
+lab up > /dev/null 2> "$T/err.txt"
+rc=$?
+set -e
+[ "$rc" = 3 ] && grep -q "nope.conf" "$T/err.txt" || fail "up with a role error: $rc $(cat "$T/err.txt")"
+ss -Hltn "src $(addr frontend)" | grep -q . && fail "up started frontend although a role failed to load"
+cp "$LC_SOURCE_DIR/roles/frontend/role.yaml" "$T/roles/frontend/role.yaml"
+ok "up with a role error starts no host"
+
 lab up > "$T/up.txt" 2>&1 || fail "up with the good inventory again"
 for h in "${HOSTS[@]}"; do hssh "$h" test -f /etc/datadog-agent/conf.d/system.yaml || fail "$h not repaired"; done
 ok "the fixed inventory converges"
