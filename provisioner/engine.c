@@ -73,8 +73,10 @@ static int decide_all(struct lc_host_plan *p, const char *nonce, struct lc_error
 			}
 			if (r->status == LC_RES_CHANGED)
 				any = 1;
-			if (r->status == LC_RES_CHANGED && r->need_content)
+			if (r->status == LC_RES_CHANGED && r->need_content) {
 				r->tmp_path = lc_script_tmp_path(r, i, nonce);
+				r->up_path = lc_script_up_path(p, i, nonce);
+			}
 		}
 	}
 	return any;
@@ -88,6 +90,7 @@ static int describe(struct lc_transport *t, struct lc_host_plan *p, struct lc_er
 	size_t i;
 	int rc = 0, status;
 
+	lc_script_prelude(&script);
 	if (lc_script_contents(&script, p)) {
 		if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
 			goto out;
@@ -138,23 +141,39 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	int rc, status;
 
 	nonce_hex(nonce);
+	lc_script_prelude(&script);
 	if (opts->lock_holder) {  /* read-only runs (status) take no lock */
-		lc_script_lock(&script, opts->lock_timeout, opts->lock_holder, nonce);
+		lc_script_lock(&script, p->host->lock, opts->lock_timeout, opts->lock_holder,
+			       nonce);
 		p->converging = opts->apply;
 	}
 	lc_script_facts(&script, p);
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
 		goto out;
 	if (status == LC_LOCK_EXIT) {
-		const char *who = "another labctl";
+		const char *who = "another labctl", *l = strstr(out.buf, "L");
 		size_t wl = strlen(who);
 
-		if (!strncmp(out.buf, "L ", 2) && out.len > 3) {
-			who = out.buf + 2;
+		if (l && !strncmp(l, "L! ", 3)) {
+			rc = lc_error_set(err, LC_EREMOTE, "cannot take the host lock: %.*s",
+					  (int)strcspn(l + 3, "\n"), l + 3);
+			goto out;
+		}
+		if (l && !strncmp(l, "L ", 2) && l[2] && l[2] != '\n') {
+			who = l + 2;
 			wl = strcspn(who, "\n");
 		}
 		rc = lc_error_set(err, LC_ETIMEOUT, "locked by %.*s; gave up after %d s "
 				  "(--lock-timeout)", (int)(wl > 300 ? 300 : wl), who, opts->lock_timeout);
+		goto out;
+	}
+	if (status == LC_TOOLS_EXIT) {
+		const char *m = strstr(out.buf, "\nM ");
+
+		m = !strncmp(out.buf, "M ", 2) ? out.buf + 2 : m ? m + 3 : "?";
+		rc = lc_error_set(err, LC_EREMOTE, "the host lacks commands labctl needs:%s%.*s "
+				  "(install them; busybox alone is not enough)", *m == ' ' ? "" : " ",
+				  (int)strcspn(m, "\n"), m);
 		goto out;
 	}
 	if (status) {
@@ -187,10 +206,16 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	lc_buf_reset(&script);
 	for (i = 0; i < p->n_res; i++)
 		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content)
-			lc_buf_addf(&script, "%s\n", p->res[i].tmp_path);
-	temps = lc_script_temps_path(nonce);
-	if (script.len && (rc = t->ops->put(t, temps, script.buf, script.len, 0600, -1, err)))
+			lc_buf_addf(&script, "%s\n", p->res[i].up_path ? p->res[i].up_path :
+				    p->res[i].tmp_path);
+	temps = lc_script_temps_path(p, nonce);
+	if (script.len && (rc = t->ops->put(t, temps, script.buf, script.len, 0600, -1, err))) {
+		/* nothing was changed: the apply batch does not run */
+		for (i = 0; i < p->n_res; i++)
+			if (p->res[i].status == LC_RES_CHANGED)
+				p->res[i].status = LC_RES_SKIPPED;
 		goto out;
+	}
 	for (i = 0; i < p->n_res; i++) {
 		struct lc_res *r = &p->res[i];
 
@@ -201,8 +226,8 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 		if (r->file && fd < 0)
 			rc = lc_error_set(err, LC_EIO, "%s: %s", r->file, strerror(errno));
 		else
-			rc = t->ops->put(t, r->tmp_path, r->data, r->len, lc_script_upload_mode(r),
-					 fd, err);
+			rc = t->ops->put(t, r->up_path ? r->up_path : r->tmp_path, r->data,
+					 r->len, lc_script_upload_mode(r), fd, err);
 		if (fd >= 0)
 			close(fd);
 		if (rc) {
@@ -221,6 +246,7 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	/* Always one apply batch: it records the host's state even when
 	 * nothing changed, so drift is measured from this converge. */
 	lc_buf_reset(&script);
+	lc_script_prelude(&script);
 	lc_script_apply(&script, p, temps);
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err))) {
 		/* no result came back: what the batch did is unknown, so nothing
@@ -238,12 +264,42 @@ out:
 	return rc;
 }
 
+/* A shell that died at once under become: say what sudo wants. */
+static void become_hint(struct lc_error *err, const struct lc_host *h)
+{
+	if (!h->become.method || err->code != LC_EREMOTE)
+		return;
+	if (strstr(err->msg, "a password is required"))
+		lc_error_prefix(err, "sudo on the host asks %s for a password: give it with "
+				"become_password: { from_env: NAME }", h->user);
+	else if (strstr(err->msg, "incorrect password attempt"))
+		lc_error_prefix(err, "sudo on the host refused %s's become_password", h->user);
+	else if (strstr(err->msg, "not in the sudoers file") ||
+		 strstr(err->msg, "is not allowed to execute"))
+		lc_error_prefix(err, "%s may not use sudo on the host (sudoers)", h->user);
+}
+
+/* What the exec channel runs: start.sh in /bin/sh whatever the login
+ * shell, which starts priv.sh (through sudo when become says so). */
+static void shell_command(struct lc_buf *out, const struct lc_become *b)
+{
+	lc_buf_adds(out, "exec /bin/sh -c ");
+	lc_buf_add_shquote(out, lc_sh_start);
+	lc_buf_adds(out, " labctl ");
+	lc_buf_add_shquote(out, b->method ? b->method : "");
+	lc_buf_addc(out, ' ');
+	lc_buf_add_shquote(out, b->user ? b->user : "root");
+	lc_buf_adds(out, b->method && b->password ? " pw " : " '' ");
+	lc_buf_add_shquote(out, lc_sh_priv);
+	lc_buf_adds(out, " " LC_STATE_DIR);
+}
+
 static void run_host(struct pool *pool, struct lc_host_run *run)
 {
 	const struct lc_host *h = run->plan.host;
-	const struct lc_inventory *inv = pool->inv;
 	struct lc_ssh_opts o;
 	struct lc_transport *t = NULL;
+	struct lc_buf cmd = LC_BUF_INIT, pw = LC_BUF_INIT;
 	double t0 = now();
 	size_t i;
 	int rc;
@@ -253,21 +309,29 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	o.address = h->address;
 	o.port = h->port;
 	o.user = h->user;
-	o.identity_file = inv->identity_file;
-	o.known_hosts = inv->known_hosts;
+	o.identity_file = pool->inv->identity_file;
+	o.known_hosts = pool->inv->known_hosts;
 	o.accept_new_hostkeys = pool->opts->accept_new_hostkeys;
-	o.connect_timeout_ms = inv->connect_timeout_ms;
-	o.command_timeout_ms = inv->command_timeout_ms;
+	o.connect_timeout_ms = pool->inv->connect_timeout_ms;
+	o.command_timeout_ms = pool->inv->command_timeout_ms;
 	o.cancel = pool->opts->cancel;
-	/* The shell keeps the lock file open on fd 9 for the whole connection:
-	 * a lock taken on it lasts until labctl disconnects, or dies. */
-	o.shell_command = "[ -d " LC_STATE_DIR " ] || mkdir -p " LC_STATE_DIR " 2>/dev/null; "
-			  "exec sh 9>>" LC_LOCK_FILE "; exec sh";
+	shell_command(&cmd, &h->become);
+	o.shell_command = cmd.buf;
+	if (h->become.method && h->become.password) {
+		lc_buf_addf(&pw, "%s\n__LC_SYNC__\n", h->become.password);
+		o.stdin_first = pw.buf;
+	}
 	rc = lc_transport_ssh_open(&t, &o, &run->err);
+	if (pw.buf)
+		explicit_bzero(pw.buf, pw.len);
+	lc_buf_release(&pw);
+	lc_buf_release(&cmd);
 	if (rc) {
 		run->status = LC_HOST_UNREACHABLE;
 	} else {
 		rc = converge(run, t, pool->opts, &run->err);
+		if (rc)
+			become_hint(&run->err, h);
 		run->stats = t->stats;
 		t->ops->close(t);
 		run->status = rc ? LC_HOST_FAILED : LC_HOST_DONE;

@@ -171,11 +171,73 @@ static char *path_from(const char *dir, const char *p)
 	return real;
 }
 
+static void become_release(struct lc_become *b)
+{
+	free(b->method);
+	free(b->user);
+	if (b->password)
+		explicit_bzero(b->password, strlen(b->password));
+	free(b->password);
+	memset(b, 0, sizeof(*b));
+}
+
+static void become_copy(struct lc_become *out, const struct lc_become *b)
+{
+	out->method = b->method ? lc_xstrdup(b->method) : NULL;
+	out->user = b->user ? lc_xstrdup(b->user) : NULL;
+	out->password = b->password ? lc_xstrdup(b->password) : NULL;
+}
+
+/* become, become_user, become_password of map n (the ssh map, or a host) */
+static int load_become(struct lc_become *b, const struct lc_node *n, struct lc_error *err)
+{
+	const struct lc_node *v;
+	struct lc_node *pw = NULL;
+	int rc;
+
+	if ((v = lc_node_get(n, "become"))) {
+		if ((rc = load_string(&b->method, v, "become", err)))
+			return rc;
+		if (!strcmp(b->method, "false") || !strcmp(b->method, "none")) {
+			free(b->method);
+			b->method = NULL;
+		} else if (strcmp(b->method, "sudo")) {
+			return lc_node_error(err, LC_EPARSE, v, "expected 'sudo' (or none) for become");
+		}
+	}
+	if ((v = lc_node_get(n, "become_user"))) {
+		if ((rc = load_string(&b->user, v, "become_user", err)))
+			return rc;
+		if (!valid_name(b->user))
+			return lc_node_error(err, LC_EPARSE, v, "invalid become_user '%s'", b->user);
+	}
+	if ((v = lc_node_get(n, "become_password"))) {
+		if (v->kind != LC_NODE_MAP || !lc_node_get(v, "from_env"))
+			return lc_node_error(err, LC_EPARSE, v, "become_password must be "
+					     "{ from_env: NAME }: a password is never written in "
+					     "an inventory");
+		if ((rc = lc_vars_resolve(&pw, v, err)))
+			return rc;
+		if (pw->kind != LC_NODE_SCALAR || strchr(pw->str, '\n')) {
+			lc_node_free(pw);
+			return lc_node_error(err, LC_EPARSE, v, "become_password must be one line");
+		}
+		if (b->password)
+			explicit_bzero(b->password, strlen(b->password));
+		free(b->password);
+		b->password = lc_xstrdup(pw->str);
+		explicit_bzero(pw->str, pw->len);
+		lc_node_free(pw);
+	}
+	return 0;
+}
+
 static int load_ssh(struct lc_inventory *inv, const struct lc_node *n, const char **user,
 		    long *port, struct lc_error *err)
 {
 	static const char *const keys[] = { "user", "port", "identity_file", "known_hosts",
-		"connect_timeout", "command_timeout", NULL };
+		"connect_timeout", "command_timeout", "become", "become_user", "become_password",
+		NULL };
 	const struct lc_node *v;
 	long t;
 	int rc;
@@ -212,14 +274,15 @@ static int load_ssh(struct lc_inventory *inv, const struct lc_node *n, const cha
 			return rc;
 		inv->command_timeout_ms = (int)t * 1000;
 	}
-	return 0;
+	return load_become(&inv->become, n, err);
 }
 
 static int load_host(struct lc_inventory *inv, struct lc_host *h, const struct lc_node *key,
 		     const struct lc_node *n, const char *user, long port, struct lc_error *err)
 {
 	static const char *const keys[] = { "address", "port", "user", "roles", "tags",
-		"vars", "service_manager", NULL };
+		"vars", "service_manager", "become", "become_user", "become_password", "lock",
+		NULL };
 	const struct lc_node *v;
 	struct in_addr a;
 	size_t i;
@@ -248,6 +311,12 @@ static int load_host(struct lc_inventory *inv, struct lc_host *h, const struct l
 	h->port = (int)port;
 	h->user = lc_xstrdup(user);
 	if ((v = lc_node_get(n, "user")) && (rc = load_string(&h->user, v, "user", err)))
+		return rc;
+	become_copy(&h->become, &inv->become);
+	if ((rc = load_become(&h->become, n, err)))
+		return rc;
+	h->lock = inv->lock;
+	if ((v = lc_node_get(n, "lock")) && (rc = lc_node_bool(&h->lock, v, err)))
 		return rc;
 	if ((v = lc_node_get(n, "service_manager"))) {
 		if ((rc = load_string(&h->service_manager, v, "service_manager", err)))
@@ -280,7 +349,7 @@ static int load_host(struct lc_inventory *inv, struct lc_host *h, const struct l
 static int load(struct lc_inventory *inv, struct lc_error *err)
 {
 	static const char *const keys[] = { "name", "provider", "state_dir", "roles_dir", "project_dir",
-		"ssh", "tags", "vars", "hosts", NULL };
+		"ssh", "tags", "vars", "hosts", "lock", NULL };
 	const struct lc_node *root = inv->doc.root, *v, *hosts;
 	const char *user = "root";
 	long port = 22;
@@ -333,6 +402,9 @@ static int load(struct lc_inventory *inv, struct lc_error *err)
 
 		inv->known_hosts = lc_xasprintf("%s/.ssh/known_hosts", home ? home : "/root");
 	}
+	inv->lock = 1;
+	if ((v = lc_node_get(root, "lock")) && (rc = lc_node_bool(&inv->lock, v, err)))
+		return rc;
 	if ((v = lc_node_get(root, "ssh")) && (rc = load_ssh(inv, v, &user, &port, err)))
 		return rc;
 	if ((rc = load_vars(&inv->vars, lc_node_get(root, "vars"), err)))
@@ -413,7 +485,9 @@ void lc_inventory_release(struct lc_inventory *inv)
 		lc_node_free(h->vars);
 		lc_node_free(h->tags);
 		free(h->service_manager);
+		become_release(&h->become);
 	}
+	become_release(&inv->become);
 	free(inv->hosts);
 	lc_node_free(inv->vars);
 	free(inv->path);

@@ -14,6 +14,13 @@
 #include "error.h"
 #include "yamlx.h"
 
+/* How the login user gets root (or become_user) on a host. */
+struct lc_become {
+	char *method;            /* NULL: the login user does everything; "sudo" */
+	char *user;              /* default root */
+	char *password;          /* NULL: sudo must not ask (a secret: never printed) */
+};
+
 struct lc_host {
 	char *name;
 	char *address;
@@ -26,6 +33,8 @@ struct lc_host {
 	const struct lc_node *where;  /* the host's node, for messages */
 	const struct lc_node *roles_node;  /* its 'roles' list, for messages */
 	char *service_manager;   /* "daemon", "systemd" or NULL (detect) */
+	struct lc_become become;
+	int lock;                /* take the host lock (default 1) */
 };
 
 struct lc_source;
@@ -45,6 +54,8 @@ struct lc_inventory {
 	char *known_hosts;
 	int connect_timeout_ms;
 	int command_timeout_ms;
+	struct lc_become become; /* ssh.become*: every host's default */
+	int lock;
 	struct lc_node *vars;    /* lab vars (map, owned) */
 	struct lc_host *hosts;
 	size_t n_hosts;

@@ -931,6 +931,7 @@ void lc_host_plan_release(struct lc_host_plan *p)
 		free(r->fact.missing);
 		lc_buf_release(&r->fact.content);
 		free(r->tmp_path);
+		free(r->up_path);
 		free(r->msg);
 		free(r->diff);
 		for (j = 0; j < r->n_restart_on; j++)
@@ -953,6 +954,8 @@ void lc_host_plan_release(struct lc_host_plan *p)
 	free(p->roles);
 	free(p->role_digest);
 	lc_doc_release(&p->state);
+	free(p->ustage);
+	free(p->missing_tools);
 	memset(p, 0, sizeof(*p));
 }
 

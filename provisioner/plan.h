@@ -101,7 +101,8 @@ struct lc_res {
 	/* filled in by the engine */
 	struct lc_fact fact;
 	int need_content, need_meta;   /* push content / fix mode or owner */
-	char *tmp_path;
+	char *tmp_path;             /* next to path: renamed onto it */
+	char *up_path;              /* become: where the upload goes first */
 	enum lc_res_status status;
 	char *msg;                  /* failure message or command output tail */
 	enum lc_change_why why;     /* for a changed file */
@@ -150,6 +151,9 @@ struct lc_host_plan {
 				     * files of an interrupted run, read the clock */
 	struct lc_buf agent_status; /* its JSON, when read */
 	long long host_now;         /* the host's clock (s) at the facts batch, or 0 */
+	char *ustage;               /* become: the login user's staging directory,
+				     * where uploads go (the facts batch says) */
+	char *missing_tools;        /* the facts batch found these missing */
 };
 
 #define LC_DIFF_MAX_BYTES ((long)1 << 20)  /* larger files: sizes and digests */
@@ -165,6 +169,7 @@ struct lc_host_plan {
 #define LC_STATE_NEW LC_STATE_DIR "/.new"   /* state.json and sums, before mv */
 #define LC_CLOCK_FILE LC_STATE_DIR "/clock"   /* written to read the host's clock */
 #define LC_LOCK_EXIT 75            /* the facts batch could not take the lock */
+#define LC_TOOLS_EXIT 76           /* ... or lacks a tool it needs ("M TOOL...") */
 #define LC_SERVICES_DIR "/etc/labctl/services"
 #define LC_AGENT_STATUS "/var/lib/lab-agent/status.json"
 

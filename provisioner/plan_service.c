@@ -21,23 +21,6 @@ static void systemd_env(struct lc_buf *b, const char *kv)
 	lc_buf_adds(b, "\"\n");
 }
 
-/* A command line for systemd's ExecStart: /bin/sh -c "exec RUN". */
-static void systemd_exec(struct lc_buf *b, const char *run)
-{
-	lc_buf_adds(b, "ExecStart=/bin/sh -c \"exec ");
-	for (; *run; run++) {
-		switch (*run) {
-		case '\\': lc_buf_adds(b, "\\\\"); break;
-		case '"': lc_buf_adds(b, "\\\""); break;
-		case '%': lc_buf_adds(b, "%%"); break;
-		case '$': lc_buf_adds(b, "$$"); break;
-		case '\n': lc_buf_adds(b, " "); break;
-		default: lc_buf_addc(b, *run);
-		}
-	}
-	lc_buf_adds(b, "\"\n");
-}
-
 static void add_service_file(struct lc_host_plan *p, const struct lc_op *op, char *path,
 			     struct lc_buf *content, int mode, int backend, int secret)
 {
@@ -61,6 +44,7 @@ int lc_plan_add_service(struct lc_host_plan *p, struct lc_plan_scope *s, const s
 		       struct lc_error *err)
 {
 	struct lc_buf env = LC_BUF_INIT, run = LC_BUF_INIT, unit = LC_BUF_INIT;
+	struct lc_buf sh = LC_BUF_INIT;
 	char **kv = NULL, *chdir = NULL, *user = NULL;
 	struct lc_res *r;
 	size_t i, n = 0;
@@ -102,7 +86,10 @@ int lc_plan_add_service(struct lc_host_plan *p, struct lc_plan_scope *s, const s
 	 * the launcher, not exec'd; the launcher leads its own process group
 	 * (start-stop-daemon --background), and a stop signals the group */
 	lc_buf_addf(&run, "%s\n", op->run);
-	/* systemd: one unit with Environment= lines */
+	/* systemd: a unit with Environment= lines that runs the role's text
+	 * as a script, so any shell text works (several lines, quotes, $) */
+	lc_buf_addf(&sh, "#!/bin/sh\n# written by labctl: how service %s starts (systemd runs "
+		    "it: /etc/systemd/system/%s.service)\n%s\n", op->name, op->name, op->run);
 	lc_buf_addf(&unit, "# written by labctl\n[Unit]\nDescription=%s (labctl)\n"
 		    "After=network.target\n\n[Service]\nType=simple\n", op->name);
 	for (i = 0; i < n; i++)
@@ -111,7 +98,7 @@ int lc_plan_add_service(struct lc_host_plan *p, struct lc_plan_scope *s, const s
 		lc_buf_addf(&unit, "WorkingDirectory=%s\n", chdir);
 	if (user)
 		lc_buf_addf(&unit, "User=%s\n", user);
-	systemd_exec(&unit, op->run);
+	lc_buf_addf(&unit, "ExecStart=/bin/sh " LC_SERVICES_DIR "/%s.sh\n", op->name);
 	if (op->stop_signal)
 		lc_buf_addf(&unit, "KillSignal=SIG%s\n", op->stop_signal);
 	lc_buf_adds(&unit, "Restart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n");
@@ -120,6 +107,8 @@ int lc_plan_add_service(struct lc_host_plan *p, struct lc_plan_scope *s, const s
 			 secret ? 0600 : 0644, LC_BACKEND_DAEMON, secret);
 	add_service_file(p, op, lc_xasprintf(LC_SERVICES_DIR "/%s.run", op->name), &run,
 			 0755, LC_BACKEND_DAEMON, 0);
+	add_service_file(p, op, lc_xasprintf(LC_SERVICES_DIR "/%s.sh", op->name), &sh,
+			 0755, LC_BACKEND_SYSTEMD, 0);
 	add_service_file(p, op, lc_xasprintf("/etc/systemd/system/%s.service", op->name), &unit,
 			 secret ? 0640 : 0644, LC_BACKEND_SYSTEMD, secret);
 
@@ -128,9 +117,9 @@ int lc_plan_add_service(struct lc_host_plan *p, struct lc_plan_scope *s, const s
 	r->stopped = op->stopped;
 	r->stop_signal = op->stop_signal ? op->stop_signal : "TERM";
 	r->user = op->user;
-	r->watch = lc_xcalloc(3, sizeof(*r->watch));
-	for (i = 0; i < 3; i++)
-		r->watch[r->n_watch++] = p->n_res - 4 + i;
+	r->watch = lc_xcalloc(4, sizeof(*r->watch));
+	for (i = 0; i < 4; i++)
+		r->watch[r->n_watch++] = p->n_res - 5 + i;
 	if (op->restart_on) {
 		r->restart_on = lc_xcalloc(op->restart_on->n_items + 1, sizeof(*r->restart_on));
 		for (i = 0; i < op->restart_on->n_items; i++) {
@@ -149,6 +138,7 @@ out:
 	lc_buf_release(&env);
 	lc_buf_release(&run);
 	lc_buf_release(&unit);
+	lc_buf_release(&sh);
 	return rc;
 }
 

@@ -7,100 +7,55 @@
 
 #include "codec.h"
 
+/* provisioner/sh/lib.sh, embedded at build time (cmake/embed.cmake) */
+extern const char lc_sh_lib[];
+
 static void q(struct lc_buf *b, const char *s)
 {
 	lc_buf_add_shquote(b, s);
 }
 
-char *lc_script_temps_path(const char *nonce)
+/* " 'ARG'" ("" for NULL) */
+static void arg(struct lc_buf *b, const char *s)
 {
+	lc_buf_addc(b, ' ');
+	q(b, s ? s : "");
+}
+
+void lc_script_prelude(struct lc_buf *out)
+{
+	lc_buf_adds(out,
+		"LC_STATE_DIR=" LC_STATE_DIR " LC_STATE_FILE=" LC_STATE_FILE
+		" LC_LOCK_FILE=" LC_LOCK_FILE "\n"
+		"LC_RESTARTS_FILE=" LC_RESTARTS_FILE " LC_SUMS_FILE=" LC_SUMS_FILE
+		" LC_CLOCK_FILE=" LC_CLOCK_FILE "\n"
+		"LC_STAGE_DIR=" LC_STAGE_DIR " LC_TEMPS_FILE=" LC_TEMPS_FILE
+		" LC_SERVICES_DIR=" LC_SERVICES_DIR "\n"
+		"LC_AGENT_STATUS=" LC_AGENT_STATUS " LC_SKIP_MARK=" LC_SKIP_MARK "\n");
+	lc_buf_addf(out, "LC_LOCK_EXIT=%d LC_TOOLS_EXIT=%d\n", LC_LOCK_EXIT, LC_TOOLS_EXIT);
+	lc_buf_adds(out, lc_sh_lib);
+}
+
+char *lc_script_temps_path(const struct lc_host_plan *p, const char *nonce)
+{
+	if (p->ustage)
+		return lc_xasprintf("%s/temps.%s", p->ustage, nonce);
 	return lc_xasprintf(LC_TEMPS_FILE ".%s", nonce);
 }
 
-void lc_script_lock(struct lc_buf *out, int timeout, const char *holder, const char *nonce)
+void lc_script_lock(struct lc_buf *out, int lock, int timeout, const char *holder,
+		    const char *nonce)
 {
-	char *temps = lc_script_temps_path(nonce);
-
-	lc_buf_addf(out,
-		"if command -v flock >/dev/null 2>&1 && { true >&9; } 2>/dev/null; then\n"
-		"  if ! flock -n 9 && ! flock -w %d 9; then\n"
-		"    printf 'L %%s\\n' \"$(head -c 300 " LC_LOCK_FILE ".holder 2>/dev/null)\"; exit %d\n"
-		"  fi\n"
-		"  printf '%%s\\n' ", timeout > 0 ? timeout : 0, LC_LOCK_EXIT);
-	q(out, holder ? holder : "labctl");
-	lc_buf_adds(out, " > " LC_LOCK_FILE ".holder\nfi\n");
-	/* A watchdog for this connection: when sshd's session process is gone
-	 * (labctl was interrupted or killed, the network dropped), remove this
-	 * converge's uploads and end everything the batch still runs, which
-	 * also releases the lock.  Its own list of uploads only: a watchdog
-	 * wakes up to 0.2 s after its labctl left, when the next converge
-	 * may have pushed files already. $$ is the long-lived shell, the leader of
-	 * its process group; $PPID is sshd.  GNU tail waits for it in one
-	 * process; elsewhere a loop of sleeps does. */
-	lc_buf_adds(out,
-		"( trap '' TERM HUP INT\n"
-		"  tail -s 0.2 --pid=\"$PPID\" -f /dev/null 2>/dev/null ||\n"
-		"    while kill -0 \"$PPID\" 2>/dev/null; do sleep 0.2; done\n"
-		"  kill -s TERM -- \"-$$\" 2>/dev/null\n");
-	lc_buf_addf(out,
-		"  if [ -f %s ]; then\n"
-		"    while IFS= read -r lc_t; do rm -f -- \"$lc_t\"; done < %s\n"
-		"    rm -f %s\n"
-		"  fi\n"
-		") </dev/null >/dev/null 2>&1 9>&- &\n", temps, temps, temps);
-	free(temps);
+	lc_buf_addf(out, "if [ -n \"$LC_USTAGE\" ]; then lc_tf=\"$LC_USTAGE/temps.%s\"; "
+		    "else lc_tf=\"$LC_TEMPS_FILE.%s\"; fi\n", nonce, nonce);
+	if (!lock) {
+		lc_buf_adds(out, "lc_watchdog \"$lc_tf\"\n");
+		return;
+	}
+	lc_buf_addf(out, "lc_lock %d", timeout > 0 ? timeout : 0);
+	arg(out, holder ? holder : "labctl");
+	lc_buf_adds(out, " \"$lc_tf\"\n");
 }
-
-/* The facts of every file and directory come from one `stat` and, for a
- * file whose signature (dev:ino:size:mtime:ctime) is not in the host's
- * digest cache, one `sha256sum`: a converge that changes nothing reads no
- * file and starts one process for all of them.  The cache, LC_SUMS_FILE,
- * has a line "KEY SIG SHA PATH" a file, KEY the first 16 hex digits of the
- * SHA-256 of PATH (a shell variable name part: lc_s_KEY="SIG SHA").
- * stat prints "TYPE|MODE|OWNER|GROUP|SIZE|CTIME|SIG|NAME" in argument
- * order, leaving out what does not exist; lc_t's arguments are "KEY PATH"
- * pairs in the same order.  In a converge the first line is LC_CLOCK_FILE,
- * just written: its CTIME is the host's clock.  A file changed at least 2 s before that
- * may be remembered: any later change gives it a later ctime, whatever the
- * timestamp granularity.  Output:
- *   "D|MODE|OWNER|GROUP|PATH", "X|PATH" (wrong type), "E|PATH" (unreadable),
- *   "F|MODE|OWNER|GROUP|SIZE|SHA|SIG|c|PATH" (c: from the cache, 1: may be
- *   remembered, 0: changed too recently), "N|SECONDS" (the host's clock). */
-static const char facts_stat[] =
-	"if [ -f " LC_SUMS_FILE " ]; then\n"
-	"  while read -r lc_k lc_g lc_h lc_l; do\n"
-	"    case ${#lc_k}$lc_k in 16*[!0-9a-f]*) continue;; 16*) ;; *) continue;; esac\n"
-	"    eval \"lc_s_$lc_k=\\\"\\$lc_g \\$lc_h\\\"\"\n"
-	"  done < " LC_SUMS_FILE "\n"
-	"fi\n"
-	"lc_t() {\n"
-	"  lc_w=\n"
-	"  while IFS= read -r lc_l; do\n"
-	"    lc_ty=${lc_l%%|*}; lc_l=${lc_l#*|}; lc_mo=${lc_l%%|*}; lc_l=${lc_l#*|}\n"
-	"    lc_us=${lc_l%%|*}; lc_l=${lc_l#*|}; lc_gr=${lc_l%%|*}; lc_l=${lc_l#*|}\n"
-	"    lc_sz=${lc_l%%|*}; lc_l=${lc_l#*|}; lc_cs=${lc_l%%|*}; lc_l=${lc_l#*|}\n"
-	"    lc_sig=${lc_l%%|*}; lc_n=${lc_l#*|}\n"
-	"    if [ \"$lc_n\" = " LC_CLOCK_FILE " ] && [ -z \"$lc_w\" ]; then\n"
-	"      lc_w=$lc_cs; echo \"N|$lc_w\"; continue\n"
-	"    fi\n"
-	"    while [ $# -ge 2 ] && [ \"$2\" != \"$lc_n\" ]; do shift 2; done\n"
-	"    case $lc_ty in\n"
-	"    directory) echo \"D|$lc_mo|$lc_us|$lc_gr|$lc_n\";;\n"
-	"    'regular file'|'regular empty file')\n"
-	"      lc_h=\n"
-	"      [ $# -ge 2 ] && eval \"lc_h=\\${lc_s_$1-}\"\n"
-	"      if [ -n \"$lc_h\" ] && [ \"${lc_h% *}\" = \"$lc_sig\" ]; then lc_h=${lc_h#* }; lc_e=c\n"
-	"      else\n"
-	"        lc_e=0\n"
-	"        [ -n \"$lc_w\" ] && [ \"$lc_cs\" -le $((lc_w - 2)) ] && lc_e=1\n"
-	"        lc_h=$(sha256sum < \"$lc_n\") || { echo \"E|$lc_n\"; continue; }\n"
-	"        lc_h=${lc_h%% *}\n"
-	"      fi\n"
-	"      echo \"F|$lc_mo|$lc_us|$lc_gr|$lc_sz|$lc_h|$lc_sig|$lc_e|$lc_n\";;\n"
-	"    *) echo \"X|$lc_n\";;\n"
-	"    esac\n"
-	"  done\n"
-	"}\n";
 
 /* The digest cache's key of a path: 16 hex digits. */
 static void sums_key(char out[17], const char *path)
@@ -112,21 +67,32 @@ static void sums_key(char out[17], const char *path)
 	out[16] = '\0';
 }
 
-/* "I -" (or "I - noparent") for a file or directory that does not exist. */
-static void facts_missing(struct lc_buf *out, size_t i, const char *path)
+static int is_path(const struct lc_res *r)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = lc_xasprintf("%.*s/", (int)(slash - path), path);
+	return r->kind == LC_RES_FILE || r->kind == LC_RES_DIR;
+}
 
-	lc_buf_adds(out, "[ -e ");
-	q(out, path);
-	lc_buf_adds(out, " ] || [ -L ");
-	q(out, path);
-	lc_buf_adds(out, " ] || ");
-	lc_buf_addf(out, "if [ -d ");
-	q(out, dir);
-	lc_buf_addf(out, " ]; then echo '%zu -'; else echo '%zu - noparent'; fi\n", i, i);
-	free(dir);
+/* The tools the facts and apply batches call, by what the plan holds; the
+ * service manager's are checked once it is known. */
+static void need_tools(struct lc_buf *out, const struct lc_host_plan *p)
+{
+	size_t i;
+	int files = 0, pkgs = 0, svcs = 0;
+
+	for (i = 0; i < p->n_res; i++) {
+		files |= is_path(&p->res[i]);
+		pkgs |= p->res[i].kind == LC_RES_PACKAGE;
+		svcs |= p->res[i].kind == LC_RES_SERVICE;
+	}
+	lc_buf_adds(out, "lc_need cat grep head base64 sha256sum");
+	if (files)
+		lc_buf_adds(out, " stat chmod chown chgrp mkdir mv rm cp");
+	if (pkgs)
+		lc_buf_adds(out, " dpkg-query apt-get");
+	lc_buf_addc(out, '\n');
+	if (svcs)
+		lc_buf_adds(out, "if [ \"$lc_backend\" = systemd ]; then lc_need systemctl "
+			    "journalctl; else lc_need start-stop-daemon tail kill; fi\n");
 }
 
 void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
@@ -134,31 +100,16 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 	size_t i, j;
 	int paths = 0;
 
-	lc_buf_adds(out,
-		"umask 022\n"
-		"lc_v() {\n"
-		"  if [ \"$lc_backend\" = systemd ]; then\n"
-		"    if systemctl is-active --quiet \"$2\"; then echo \"$1 V 1 $(systemctl show -p MainPID --value \"$2\")\"; else echo \"$1 V 0\"; fi\n"
-		"  elif [ -f \"/run/lab/$2.pid\" ] && read -r lc_p < \"/run/lab/$2.pid\" && kill -0 \"$lc_p\" 2>/dev/null; then echo \"$1 V 1 $lc_p\"\n"
-		"  else echo \"$1 V 0\"; fi\n"
-		"  if [ -s " LC_RESTARTS_FILE " ] && grep -qxF -- \"$2\" " LC_RESTARTS_FILE "; then echo \"$1 P\"; fi\n"
-		"}\n");
-	/* which service manager the host runs, and its state record */
-	if (p->backend == LC_BACKEND_SYSTEMD)
-		lc_buf_adds(out, "lc_backend=systemd\n");
-	else if (p->backend == LC_BACKEND_DAEMON)
-		lc_buf_adds(out, "lc_backend=daemon\n");
-	else
-		lc_buf_adds(out, "if [ -d /run/systemd/system ]; then lc_backend=systemd; "
-			    "else lc_backend=daemon; fi\n");
+	lc_buf_adds(out, "umask 022\n[ -z \"$LC_USTAGE\" ] || echo \"U $LC_USTAGE\"\n");
+	/* which service manager the host runs */
+	lc_buf_addf(out, "lc_backend %s\n", p->backend == LC_BACKEND_SYSTEMD ? "systemd" :
+		    p->backend == LC_BACKEND_DAEMON ? "daemon" : "''");
+	need_tools(out, p);
 	if (p->want_agent_status)
-		lc_buf_adds(out, "if [ -f " LC_AGENT_STATUS " ]; then printf 'A '; base64 -w0 < "
-			    LC_AGENT_STATUS "; echo; fi\n");
+		lc_buf_adds(out, "lc_agent\n");
 	if (p->converging) {
-		/* Temp files an interrupted converge left (we hold the lock: no
-		 * other labctl is pushing): one rm for all of them, and only
-		 * when there are any. */
-		lc_buf_adds(out, "set -- " LC_STAGE_DIR "/* " LC_TEMPS_FILE ".*");
+		/* Temp files an interrupted converge left */
+		lc_buf_adds(out, "set -- \"$LC_STAGE_DIR\"/* \"$LC_TEMPS_FILE\".*");
 		for (i = 0; i < p->n_res; i++) {
 			const struct lc_res *r = &p->res[i];
 			const char *slash;
@@ -176,43 +127,44 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 			lc_buf_adds(out, ".*");
 			free(dir);
 		}
-		lc_buf_adds(out, "\nfor lc_l; do if [ -e \"$lc_l\" ] || [ -L \"$lc_l\" ]; then "
-			    "rm -f -- \"$@\" 2>/dev/null; break; fi; done\n");
+		lc_buf_adds(out, "\n[ -z \"$LC_USTAGE\" ] || set -- \"$@\" \"$LC_USTAGE\"/*\n"
+			    "lc_clean \"$@\"\n");
 	}
-	/* The state record is our own JSON: read line by line by the shell. */
-	lc_buf_adds(out, "echo \"B $lc_backend\"\n"
-		    "if [ -f " LC_STATE_FILE " ]; then\n"
-		    "  while IFS= read -r lc_l || [ -n \"$lc_l\" ]; do printf 'S %s\\n' \"$lc_l\"; "
-		    "done < " LC_STATE_FILE "\n"
-		    "fi\n");
+	lc_buf_adds(out, "lc_state\n");
 	for (i = 0; i < p->n_res; i++)
-		if (p->res[i].kind == LC_RES_FILE || p->res[i].kind == LC_RES_DIR)
-			paths++;
+		paths += is_path(&p->res[i]);
 	if (paths) {
-		lc_buf_adds(out, facts_stat);
-		/* only a converge writes the cache: plan and status write nothing */
+		lc_buf_adds(out, "lc_sums\n");
+		/* only a converge writes the clock file: plan and status write nothing */
 		if (p->converging)
-			lc_buf_adds(out, "echo 2>/dev/null > " LC_CLOCK_FILE "\n");
-		for (i = 0; i < p->n_res; i++)
-			if (p->res[i].kind == LC_RES_FILE || p->res[i].kind == LC_RES_DIR)
-				facts_missing(out, i, p->res[i].path);
-		lc_buf_addf(out, "stat -c '%%F|%%a|%%U|%%G|%%s|%%Z|%%d:%%i:%%s:%%.9Y:%%.9Z|%%n' --%s",
-			    p->converging ? " " LC_CLOCK_FILE : "");
+			lc_buf_adds(out, "echo 2>/dev/null > \"$LC_CLOCK_FILE\"\n");
 		for (i = 0; i < p->n_res; i++) {
-			if (p->res[i].kind != LC_RES_FILE && p->res[i].kind != LC_RES_DIR)
+			const char *path = p->res[i].path, *slash = strrchr(path, '/');
+			char *dir;
+
+			if (!is_path(&p->res[i]))
 				continue;
-			lc_buf_addc(out, ' ');
-			q(out, p->res[i].path);
+			dir = lc_xasprintf("%.*s/", (int)(slash - path), path);
+			lc_buf_addf(out, "lc_missing %zu", i);
+			arg(out, path);
+			arg(out, dir);
+			lc_buf_addc(out, '\n');
+			free(dir);
 		}
+		lc_buf_addf(out, "stat -c '%%F|%%a|%%U|%%G|%%s|%%Z|%%d:%%i:%%s:%%.9Y:%%.9Z|%%n' --%s",
+			    p->converging ? " \"$LC_CLOCK_FILE\"" : "");
+		for (i = 0; i < p->n_res; i++)
+			if (is_path(&p->res[i]))
+				arg(out, p->res[i].path);
 		lc_buf_adds(out, " 2>/dev/null | lc_t");
 		for (i = 0; i < p->n_res; i++) {
 			char key[17];
 
-			if (p->res[i].kind != LC_RES_FILE && p->res[i].kind != LC_RES_DIR)
+			if (!is_path(&p->res[i]))
 				continue;
 			sums_key(key, p->res[i].path);
-			lc_buf_addf(out, " %s ", key);
-			q(out, p->res[i].path);
+			lc_buf_addf(out, " %s", key);
+			arg(out, p->res[i].path);
 		}
 		lc_buf_addc(out, '\n');
 	}
@@ -222,14 +174,13 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 		switch (r->kind) {
 		case LC_RES_PACKAGE:
 			/* names were checked at load: [a-z0-9+.-] only */
-			lc_buf_addf(out, "lc_i=\"\n$(dpkg-query -W -f='${Package} ${Status}\\n' %s "
-				    "2>/dev/null)\n\"; lc_m=; for lc_n in %s; do case $lc_i in "
-				    "*\"\n$lc_n install ok installed\n\"*) ;; *) lc_m=\"$lc_m $lc_n\";; "
-				    "esac; done; echo \"%zu K$lc_m\"\n", r->path, r->path, i);
+			lc_buf_addf(out, "lc_pkgs %zu", i);
+			arg(out, r->path);
+			lc_buf_addc(out, '\n');
 			break;
 		case LC_RES_SERVICE:
-			lc_buf_addf(out, "lc_v %zu ", i);
-			q(out, r->path);
+			lc_buf_addf(out, "lc_v %zu", i);
+			arg(out, r->path);
 			lc_buf_addc(out, '\n');
 			break;
 		case LC_RES_DIR:
@@ -238,40 +189,18 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 			if (r->has_content)
 				break;
 			/* edits only: the host's content is their input */
-			lc_buf_adds(out, "if [ -f ");
-			q(out, r->path);
-			lc_buf_adds(out, " ] && [ ! -L ");
-			q(out, r->path);
-			lc_buf_addf(out, " ]; then printf '%%s C ' %zu; base64 -w0 < ", i);
-			q(out, r->path);
-			lc_buf_adds(out, "; echo; fi\n");
+			lc_buf_addf(out, "lc_content %zu", i);
+			arg(out, r->path);
+			lc_buf_addc(out, '\n');
 			break;
 		case LC_RES_COMMAND:
-			lc_buf_adds(out, "if ");
-			if (r->creates) {
-				lc_buf_adds(out, "[ ! -e ");
-				q(out, r->creates);
-				lc_buf_adds(out, " ]");
-			}
-			if (r->creates && r->unless)
-				lc_buf_adds(out, " && ");
-			if (r->unless) {
-				lc_buf_adds(out, "! ( ");
-				if (r->chdir) {
-					lc_buf_adds(out, "cd ");
-					q(out, r->chdir);
-					lc_buf_adds(out, " && ");
-				}
-				lc_buf_adds(out, "exec env");
-				for (j = 0; j < r->n_env; j++) {
-					lc_buf_addc(out, ' ');
-					q(out, r->env[j]);
-				}
-				lc_buf_adds(out, " sh -c ");
-				q(out, r->unless);
-				lc_buf_adds(out, " ) </dev/null >/dev/null 2>&1");
-			}
-			lc_buf_addf(out, "; then echo '%zu G 1'; else echo '%zu G 0'; fi\n", i, i);
+			lc_buf_addf(out, "lc_guard %zu", i);
+			arg(out, r->creates);
+			arg(out, r->unless ? r->chdir : NULL);
+			arg(out, r->unless);
+			for (j = 0; r->unless && j < r->n_env; j++)
+				arg(out, r->env[j]);
+			lc_buf_addc(out, '\n');
 			break;
 		}
 	}
@@ -426,6 +355,18 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			free(line);
 			continue;
 		}
+		if (!strncmp(line, "U ", 2) && line[2] == '/') {
+			free(p->ustage);
+			p->ustage = lc_xstrdup(line + 2);
+			free(line);
+			continue;
+		}
+		if (line[0] == 'M' && (!line[1] || line[1] == ' ')) {
+			free(p->missing_tools);
+			p->missing_tools = lc_xstrdup(line[1] ? line + 2 : "");
+			free(line);
+			continue;
+		}
 		if (!strncmp(line, "A ", 2)) {
 			lc_buf_reset(&p->agent_status);
 			if (lc_base64_decode(&p->agent_status, line + 2, linelen - 2))
@@ -511,9 +452,9 @@ int lc_script_contents(struct lc_buf *out, const struct lc_host_plan *p)
 		    !r->fact.exists || !r->has_content || r->fact.content.len ||
 		    r->fact.size > LC_DIFF_MAX_BYTES)
 			continue;
-		lc_buf_addf(out, "printf '%%s C ' %zu; base64 -w0 < ", i);
-		q(out, r->path);
-		lc_buf_adds(out, "; echo\n");
+		lc_buf_addf(out, "lc_content %zu", i);
+		arg(out, r->path);
+		lc_buf_addc(out, '\n');
 		n++;
 	}
 	return n;
@@ -531,162 +472,97 @@ char *lc_script_tmp_path(const struct lc_res *r, size_t idx, const char *nonce)
 	return lc_xasprintf("%.*s/.labctl.%s.%s", (int)(slash - r->path), r->path, slash + 1, nonce);
 }
 
-static void add_owner(struct lc_buf *b, const struct lc_res *r, const char *target)
+char *lc_script_up_path(const struct lc_host_plan *p, size_t idx, const char *nonce)
 {
-	if (!r->owner && !r->group)
-		return;
-	lc_buf_adds(b, r->owner ? " && chown " : " && chgrp ");
-	if (r->owner)
-		q(b, r->owner);
-	if (r->owner && r->group)
-		lc_buf_addc(b, ':');  /* 'u':'g' is one shell word */
-	if (r->group)
-		q(b, r->group);
-	lc_buf_adds(b, " -- ");
-	q(b, target);
+	return p->ustage ? lc_xasprintf("%s/%s.%zu", p->ustage, nonce, idx) : NULL;
 }
 
-static void svc_start(struct lc_buf *b, const struct lc_host_plan *p, const struct lc_res *r)
-{
-	const char *n = r->path;  /* names are [a-z0-9_-]: safe as they are */
-
-	if (p->backend == LC_BACKEND_SYSTEMD) {
-		lc_buf_addf(b, "systemctl daemon-reload && systemctl enable --now %s || return 1\n  ", n);
-		return;
-	}
-	lc_buf_addf(b, "mkdir -p /run/lab /var/log/lab && start-stop-daemon --start --quiet "
-		    "--background --make-pidfile --pidfile /run/lab/%s.pid ", n);
-	if (r->user) {
-		lc_buf_adds(b, "--chuid ");
-		q(b, r->user);
-		lc_buf_addc(b, ' ');
-	}
-	lc_buf_addf(b, "--output /var/log/lab/%s.log --startas /bin/sh -- " LC_SERVICES_DIR
-		    "/%s.run || return 1\n  "
-		    "sleep 0.3\n  "
-		    "kill -0 \"$(cat /run/lab/%s.pid)\" 2>/dev/null || { echo 'service %s exited at "
-		    "once; the end of /var/log/lab/%s.log:'; tail -n 20 /var/log/lab/%s.log; "
-		    "return 1; }\n  ", n, n, n, n, n, n);
-}
-
-static void svc_stop(struct lc_buf *b, const struct lc_host_plan *p, const struct lc_res *r)
-{
-	if (p->backend == LC_BACKEND_SYSTEMD)
-		lc_buf_addf(b, "systemctl stop %s || return 1\n  ", r->path);
-	else
-		/* start-stop-daemon --background put the service in a session of
-		 * its own: signal its whole process group (never our own) */
-		lc_buf_addf(b, "if lc_p=$(cat /run/lab/%s.pid 2>/dev/null) && kill -0 \"$lc_p\" 2>/dev/null; then\n  "
-			    "  lc_g=$(ps -o pgid= -p \"$lc_p\" | tr -d ' ')\n  "
-			    "  [ -n \"$lc_g\" ] && [ \"$lc_g\" != \"$(ps -o pgid= -p $$ | tr -d ' ')\" ] || lc_g=\n  "
-			    "  if [ -n \"$lc_g\" ]; then kill -s %s -- \"-$lc_g\"; else kill -s %s \"$lc_p\"; fi 2>/dev/null\n  "
-			    "  lc_i=0; while kill -0 \"$lc_p\" 2>/dev/null && [ $lc_i -lt 100 ]; do sleep 0.1; lc_i=$((lc_i+1)); done\n  "
-			    "  if [ -n \"$lc_g\" ]; then kill -s KILL -- \"-$lc_g\"; else kill -KILL \"$lc_p\"; fi 2>/dev/null\n  "
-			    "fi\n  rm -f /run/lab/%s.pid\n  ", r->path, r->stop_signal, r->stop_signal,
-			    r->path);
-}
-
-/* A new file with no owner to set is pushed with its mode: the apply batch
- * only renames it.  Anything else is pushed 0600 and given its mode and
- * owner before the rename, so that its content is never readable by more
- * than its final owner. */
-static int pushed_final(const struct lc_res *r)
-{
-	return !r->fact.exists && !r->owner && !r->group && r->mode >= 0;
-}
-
+/* A new file with no owner to set, uploaded to its temp path, is pushed
+ * with its mode.  Anything else is pushed 0600 and given its mode and owner
+ * before the rename, so that its content is never readable by more than its
+ * final owner. */
 unsigned lc_script_upload_mode(const struct lc_res *r)
 {
-	return pushed_final(r) ? (unsigned)r->mode : 0600;
+	return !r->up_path && !r->fact.exists && !r->owner && !r->group && r->mode >= 0 ?
+	       (unsigned)r->mode : 0600;
+}
+
+static void owner_args(struct lc_buf *b, const struct lc_res *r)
+{
+	arg(b, r->owner);
+	arg(b, r->group);
 }
 
 static void file_op(struct lc_buf *out, const struct lc_res *r)
 {
 	if (!r->need_content) {
-		lc_buf_addf(out, "chmod %04o -- ", r->mode);
-		q(out, r->path);
-		add_owner(out, r, r->path);
+		lc_buf_addf(out, "lc_meta");
+		arg(out, r->path);
+		lc_buf_addf(out, " %04o", r->mode);
+		owner_args(out, r);
 		return;
 	}
-	/* Content computed from the host's: never overwrite the file if it
-	 * changed since it was read. */
-	if (r->from_host) {
-		if (r->fact.exists) {
-			lc_buf_adds(out, "lc_h=$(sha256sum < ");
-			q(out, r->path);
-			lc_buf_addf(out, ") && [ \"${lc_h%%%% *}\" = %s ] || ", r->fact.sha);
-		} else {
-			lc_buf_adds(out, "[ ! -e ");
-			q(out, r->path);
-			lc_buf_adds(out, " ] || ");
-		}
-		lc_buf_adds(out, "{ echo 'changed on the host since it was read; not overwritten'; "
-			    "rm -f -- ");
-		q(out, r->tmp_path);
-		lc_buf_adds(out, "; return 1; }\n  ");
-	}
-	if (r->fact.no_parent) {
-		const char *slash = strrchr(r->path, '/');
-		char *dir = lc_xstrndup(r->path, (size_t)(slash - r->path));
-
-		lc_buf_adds(out, "[ -d ");
-		q(out, *dir ? dir : "/");
-		lc_buf_adds(out, " ] || mkdir -p -- ");
-		q(out, *dir ? dir : "/");
-		lc_buf_adds(out, " || return 1\n  ");
-		free(dir);
-	}
-	if (!pushed_final(r)) {
-		lc_buf_addf(out, "chmod %04o -- ", r->mode);
-		q(out, r->tmp_path);
-		if (r->fact.exists && !r->owner && !r->group) {
-			lc_buf_adds(out, " && chown --reference=");
-			q(out, r->path);
-			lc_buf_adds(out, " -- ");
-			q(out, r->tmp_path);
-		}
-		add_owner(out, r, r->tmp_path);
-		lc_buf_adds(out, " && ");
-	}
-	lc_buf_adds(out, "mv -f -- ");
-	q(out, r->tmp_path);
-	lc_buf_addc(out, ' ');
-	q(out, r->path);
+	lc_buf_adds(out, "lc_put");
+	arg(out, r->path);
+	arg(out, r->tmp_path);
+	arg(out, r->up_path);
+	lc_buf_addf(out, " %04o", r->mode);
+	owner_args(out, r);
+	/* content computed from the host's: never overwrite a file that
+	 * changed since it was read */
+	arg(out, !r->from_host ? NULL : r->fact.exists ? r->fact.sha : "-");
 }
 
 static void command_op(struct lc_buf *out, const struct lc_res *r)
 {
 	size_t j;
 
-	/* re-check the guard: an earlier op of this batch may satisfy it */
-	if (r->creates) {
-		lc_buf_adds(out, "if [ -e ");
-		q(out, r->creates);
-		lc_buf_adds(out, " ]; then echo '" LC_SKIP_MARK "'; return 0; fi\n  ");
+	lc_buf_adds(out, "lc_cmd");
+	arg(out, r->creates);
+	arg(out, r->chdir);
+	arg(out, r->unless);
+	arg(out, r->run);
+	for (j = 0; j < r->n_env; j++)
+		arg(out, r->env[j]);
+}
+
+/* Whether the systemd unit of service r changes in this converge. */
+static int unit_changed(const struct lc_host_plan *p, const struct lc_res *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_watch; i++) {
+		const struct lc_res *w = &p->res[r->watch[i]];
+		size_t n = strlen(w->path);
+
+		if (w->backend == LC_BACKEND_SYSTEMD && w->status == LC_RES_CHANGED &&
+		    n > 8 && !strcmp(w->path + n - 8, ".service"))
+			return 1;
 	}
-	if (r->chdir) {
-		lc_buf_adds(out, "cd ");
-		q(out, r->chdir);
-		lc_buf_adds(out, " || return 1\n  ");
+	return 0;
+}
+
+static void service_op(struct lc_buf *out, const struct lc_host_plan *p, const struct lc_res *r)
+{
+	switch (r->action) {
+	case LC_SVC_STOP:
+		lc_buf_addf(out, "lc_svc_stop %s %s || return 1\n  ", r->path, r->stop_signal);
+		break;
+	case LC_SVC_START:
+		lc_buf_addf(out, "lc_svc_start %s", r->path);
+		arg(out, r->user);
+		lc_buf_addf(out, " %d || return 1\n  ", unit_changed(p, r));
+		break;
+	case LC_SVC_RESTART:
+		lc_buf_addf(out, "lc_svc_restart %s", r->path);
+		arg(out, r->user);
+		lc_buf_addf(out, " %s %d || return 1\n  ", r->stop_signal, unit_changed(p, r));
+		break;
+	default:
+		break;
 	}
-	if (r->unless) {
-		lc_buf_adds(out, "if ( exec env");
-		for (j = 0; j < r->n_env; j++) {
-			lc_buf_addc(out, ' ');
-			q(out, r->env[j]);
-		}
-		lc_buf_adds(out, " sh -c ");
-		q(out, r->unless);
-		lc_buf_adds(out, " ) </dev/null >/dev/null 2>&1; then echo '" LC_SKIP_MARK
-			    "'; return 0; fi\n  ");
-	}
-	lc_buf_adds(out, "env");
-	for (j = 0; j < r->n_env; j++) {
-		lc_buf_addc(out, ' ');
-		q(out, r->env[j]);
-	}
-	lc_buf_adds(out, " sh -c ");
-	q(out, r->run);
+	/* names are [a-z0-9_-], signals [A-Z0-9]: safe as they are */
+	lc_buf_addf(out, "lc_unpend %s", r->path);
 }
 
 /* The host's clock as the facts batch read it, else ours: ISO 8601 UTC. */
@@ -786,24 +662,9 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const cha
 	size_t i;
 	int pass;
 
-	lc_buf_adds(out,
-		"umask 022\n"
-		"lc_failed=0\n"
-		"lc_done=' '\n"
-		"lc_run() {\n"
-		"  if [ $lc_failed = 0 ]; then\n"
-		"    lc_out=$(\"lc_op_$1\" 2>&1 </dev/null 9>&-); lc_rc=$?\n"
-		"    if [ $lc_rc = 0 ]; then lc_done=\"$lc_done$1 \"; else lc_failed=1; fi\n"
-		"    printf '%s R %s ' \"$1\" \"$lc_rc\"\n"
-		"    [ -z \"$lc_out\" ] || printf '%s' \"$lc_out\" | tail -c 4000 | base64 -w0; echo\n"
-		"  fi\n"
-		"}\n"
-		"[ -d " LC_STATE_DIR " ] || mkdir -p " LC_STATE_DIR "\n"
-		"lc_pend() { grep -qxF -- \"$1\" " LC_RESTARTS_FILE " 2>/dev/null || "
-		"printf '%s\\n' \"$1\" >> " LC_RESTARTS_FILE "; }\n"
-		"lc_unpend() { if [ -f " LC_RESTARTS_FILE " ]; then grep -vxF -- \"$1\" "
-		LC_RESTARTS_FILE " > " LC_RESTARTS_FILE ".tmp; mv -f " LC_RESTARTS_FILE ".tmp "
-		LC_RESTARTS_FILE "; fi; }\n");
+	lc_buf_addf(out, "umask 022\nlc_failed=0\nlc_done=' '\nlc_backend %s >/dev/null\n"
+		    "[ -d \"$LC_STATE_DIR\" ] || mkdir -p \"$LC_STATE_DIR\"\n",
+		    p->backend == LC_BACKEND_SYSTEMD ? "systemd" : "daemon");
 	/* Restarts this converge owes are recorded before anything changes, so
 	 * a run that dies half-way leaves them for the next converge. */
 	for (i = 0; i < p->n_res; i++)
@@ -819,13 +680,11 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const cha
 			lc_buf_addf(out, "lc_op_%zu() {\n  ", i);
 			switch (r->kind) {
 			case LC_RES_DIR:
-				/* -m: the mode of the last component, umask aside */
-				if (r->fact.exists)
-					lc_buf_addf(out, "chmod %04o -- ", r->mode);
-				else
-					lc_buf_addf(out, "mkdir -p -m %04o -- ", r->mode);
-				q(out, r->path);
-				add_owner(out, r, r->path);
+				lc_buf_adds(out, "lc_dir");
+				arg(out, r->path);
+				lc_buf_addf(out, " %04o", r->mode);
+				owner_args(out, r);
+				lc_buf_addf(out, " %d", r->fact.exists);
 				break;
 			case LC_RES_FILE:
 				file_op(out, r);
@@ -834,34 +693,35 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const cha
 				command_op(out, r);
 				break;
 			case LC_RES_PACKAGE:
-				lc_buf_addf(out, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
-					    "--no-install-recommends -- %s", r->fact.missing);
+				lc_buf_addf(out, "lc_apt %d", LC_APT_CACHE_VALID);
+				arg(out, r->fact.missing);
 				break;
 			case LC_RES_SERVICE:
-				if (r->action == LC_SVC_STOP || r->action == LC_SVC_RESTART)
-					svc_stop(out, p, r);
-				if (r->action == LC_SVC_START || r->action == LC_SVC_RESTART)
-					svc_start(out, p, r);
-				lc_buf_addf(out, "lc_unpend %s", r->path);
+				service_op(out, p, r);
 				break;
 			}
 			lc_buf_addf(out, "\n}\nlc_run %zu\n", i);
 		}
 	}
-	/* temp files of ops that did not run (an earlier op failed) */
+	/* uploads of ops that did not run (an earlier op failed) */
 	for (i = 0, pass = 0; i < p->n_res; i++) {
-		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content &&
-		    p->res[i].tmp_path) {
+		const struct lc_res *r = &p->res[i];
+
+		if (r->status == LC_RES_CHANGED && r->need_content && r->tmp_path) {
 			lc_buf_adds(out, pass++ ? " \\\n  " : "[ $lc_failed = 0 ] || rm -f --");
-			lc_buf_addc(out, ' ');
-			q(out, p->res[i].tmp_path);
+			arg(out, r->tmp_path);
+			if (r->up_path)
+				arg(out, r->up_path);
 		}
 	}
 	if (pass)
 		lc_buf_addc(out, '\n');
 	state_write(out, p);
-	if (temps)
-		lc_buf_addf(out, "[ ! -e %s ] || rm -f %s\n", temps, temps);
+	if (temps) {
+		lc_buf_adds(out, "rm -f --");
+		arg(out, temps);
+		lc_buf_addc(out, '\n');
+	}
 	lc_buf_adds(out, "[ $lc_failed = 0 ]\n");
 }
 

@@ -1,6 +1,10 @@
-/* script.h - the shell text labctl sends to a host's long-lived `sh`, and
- * the parsers of what comes back.  Every value from the inventory or a role
- * is single-quoted (lc_buf_add_shquote): nothing is expanded on the host.
+/* script.h - the batches labctl sends to a host's long-lived `sh`, and
+ * the parsers of what comes back.  The shell code itself is in
+ * provisioner/sh/ (lib.sh: the functions every batch calls; start.sh and
+ * priv.sh: how the connection's shell starts), embedded at build time; a
+ * batch is lc_script_prelude() followed by calls of those functions, with
+ * every value from the inventory or a role single-quoted as an argument
+ * (lc_buf_add_shquote): nothing is expanded on the host.
  *
  * Facts batch: one line per resource,
  *   "I -"                       missing
@@ -9,6 +13,9 @@
  *   "I F MODE OWNER GROUP SHA"  regular file (then "I C BASE64" when its
  *                               content is needed for edits)
  *   "I G 0|1"                   command guard: 1 = must run
+ * and "B BACKEND" (the service manager), "U DIR" (become: the login user's
+ * staging directory), "M TOOL..." (tools the host lacks: the batch exits
+ * LC_TOOLS_EXIT), "L HOLDER" / "L! WHY" (the lock: exit LC_LOCK_EXIT).
  * Apply batch: "I R RC BASE64-OUTPUT-TAIL" for each op that ran. */
 #ifndef LC_SCRIPT_H
 #define LC_SCRIPT_H
@@ -17,14 +24,25 @@
 #include "error.h"
 #include "plan.h"
 
+/* The start of every batch: the paths of plan.h as shell variables, and
+ * the functions of lib.sh. */
+void lc_script_prelude(struct lc_buf *out);
+
+/* The text of provisioner/sh/start.sh and priv.sh (see there). */
+extern const char lc_sh_start[];
+extern const char lc_sh_priv[];
+
 /* Take the host's lock (fd 9, opened by the shell on LC_LOCK_FILE) before
  * anything else, waiting up to timeout seconds; on failure the batch exits
- * with LC_LOCK_EXIT and prints "L <holder>". */
-void lc_script_lock(struct lc_buf *out, int timeout, const char *holder, const char *nonce);
+ * with LC_LOCK_EXIT and prints "L <holder>" (or "L! WHY": no lock can be
+ * taken there).  Then start this connection's watchdog (also when lock is 0:
+ * the inventory says lock: false). */
+void lc_script_lock(struct lc_buf *out, int lock, int timeout, const char *holder,
+		    const char *nonce);
 
 /* This converge's list of uploads (LC_TEMPS_FILE.NONCE), which its watchdog
  * removes if the connection ends before the apply batch renames them. */
-char *lc_script_temps_path(const char *nonce);
+char *lc_script_temps_path(const struct lc_host_plan *p, const char *nonce);
 void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p);
 int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			  struct lc_error *err);
@@ -38,6 +56,10 @@ int lc_script_contents(struct lc_buf *out, const struct lc_host_plan *p);
  * LC_STAGE_DIR when the target's directory does not exist yet. */
 char *lc_script_tmp_path(const struct lc_res *r, size_t idx, const char *nonce);
 
+/* become: where resource idx is uploaded first (the login user's staging
+ * directory, p->ustage), else NULL (uploaded to its tmp path). */
+char *lc_script_up_path(const struct lc_host_plan *p, size_t idx, const char *nonce);
+
 /* The mode to push a file's temp with (the apply batch sets the rest). */
 unsigned lc_script_upload_mode(const struct lc_res *r);
 
@@ -49,5 +71,6 @@ int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,
 			  struct lc_error *err);
 
 #define LC_SKIP_MARK "@@labctl-guard-skip@@"
+#define LC_APT_CACHE_VALID 3600  /* s: older package lists are updated first */
 
 #endif

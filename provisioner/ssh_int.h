@@ -34,7 +34,16 @@ struct ssh_transport {
 	char nonce[17];
 	struct lc_buf stream;      /* shell stdout received, not handed out yet */
 	struct lc_buf errtail;     /* the last bytes of the shell's stderr */
+	char *stdin_first;         /* written ahead of a new shell's first batch (a
+				    * secret: wiped after use and on close) */
+	int fresh;                 /* the shell has not run a batch yet */
+	struct lc_buf noise;       /* what the login shell printed before our first
+				    * batch's marker (rc files, a forced command) */
 };
+
+
+/* The login shell's output, as a message part naming it, or "". */
+const char *lc_ssh_noise_hint(struct ssh_transport *t);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

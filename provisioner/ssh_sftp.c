@@ -186,6 +186,12 @@ int lc_ssh_put(struct lc_transport *tp, const char *path, const void *data,
 				    t->name);
 	if (!t->sftp) {
 		NB_LOOP_PTR(t->sftp, rc, t, deadline, libssh2_sftp_init(t->session));
+		if (!t->sftp && *lc_ssh_noise_hint(t))
+			return lc_error_set(err, LC_EREMOTE, "%s: ~/.bashrc on the host prints "
+					    "output for non-interactive shells: '%s'; SFTP cannot "
+					    "start with that (print only in interactive shells: "
+					    "case $- in *i*)",
+					    t->name, lc_ssh_noise_hint(t));
 		if (!t->sftp)
 			return lc_ssh_fail(t, t->name, rc, t->command_timeout_ms,
 					   "while starting SFTP", err);

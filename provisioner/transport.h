@@ -11,6 +11,9 @@
  *          syntax error is just a failed batch (status 2).
  *        - stderr is not returned (use 2>&1 in the script to get it); its
  *          tail only goes into the error message if the remote shell dies.
+ *        - Output of the login shell before the first batch (a ~/.bashrc
+ *          that prints, a forced command) is not returned either: it is
+ *          named in the error when the shell dies or SFTP cannot start.
  *        - Errors: LC_ETIMEOUT (command_timeout_ms passed: the commands
  *          may still be running on the host, the next run() starts a new
  *          shell), LC_EREMOTE (the shell died, or too much output),
@@ -77,6 +80,9 @@ struct lc_ssh_opts {
 	const char *shell_command;  /* what the exec channel runs; NULL: "sh".  It
 				     * must end by exec'ing a POSIX sh reading
 				     * its stdin (e.g. to hold a lock fd). */
+	const char *stdin_first;    /* written to a new shell's stdin before its
+				     * first batch (a become password line); a
+				     * secret: never in a message */
 	const volatile sig_atomic_t *cancel;  /* when it becomes non-zero, every
 					       * wait ends with LC_ECANCELED */
 };

@@ -293,7 +293,36 @@ static int open_shell(struct ssh_transport *t, int64_t deadline, struct lc_error
 	}
 	t->pub.stats.exec_channels++;
 	lc_buf_reset(&t->stream);
+	lc_buf_reset(&t->noise);
+	t->fresh = 1;
 	return 0;
+}
+
+#define NOISE_MAX 300
+
+/* What came before the first batch's begin marker of a new shell. */
+static void keep_noise(struct ssh_transport *t, const char *s, size_t len)
+{
+	while (len && (*s == '\n' || *s == '\r' || *s == ' '))
+		s++, len--;
+	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
+		len--;
+	lc_buf_reset(&t->noise);
+	if (len > NOISE_MAX)
+		len = NOISE_MAX;
+	for (; len; s++, len--) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			lc_buf_adds(&t->noise, " / ");
+		else
+			lc_buf_addc(&t->noise, c < 0x20 || c == 0x7f ? '?' : (char)c);
+	}
+}
+
+const char *lc_ssh_noise_hint(struct ssh_transport *t)
+{
+	return t->noise.len ? t->noise.buf : "";
 }
 
 static void frame_batch(struct lc_buf *b, const char *nonce, const char *script, size_t len)
@@ -355,10 +384,13 @@ static int shell_died(struct ssh_transport *t, struct lc_error *err)
 	start = t->errtail.len > ERR_IN_MSG ? t->errtail.len - ERR_IN_MSG : 0;
 	while (t->errtail.len > start && (t->errtail.buf[t->errtail.len - 1] == '\n'))
 		lc_buf_setlen(&t->errtail, t->errtail.len - 1);
+	if (t->fresh)  /* nothing of ours ran: all it printed is the login's */
+		keep_noise(t, t->stream.buf, t->stream.len);
 	rc = lc_error_set(err, LC_EREMOTE,
-			  "%s: the remote shell ended before the batch finished (%s)%s%s",
+			  "%s: the remote shell ended before the batch finished (%s)%s%s%s%s%s",
 			  t->name, how.buf, t->errtail.len > start ? ": " : "",
-			  t->errtail.buf + start);
+			  t->errtail.buf + start, t->noise.len ? "; the login printed: '" : "",
+			  t->noise.buf ? t->noise.buf : "", t->noise.len ? "'" : "");
 	drop_shell(t, 1);
 	lc_buf_release(&how);
 	return rc;
@@ -383,6 +415,11 @@ static int find_markers(struct ssh_transport *t, int *phase, size_t *scan,
 			goto out;
 		}
 		after = (size_t)(p - t->stream.buf) + mark.len;
+		if (t->fresh) {
+			/* the frame starts with "\n" + marker */
+			keep_noise(t, t->stream.buf, (size_t)(p - t->stream.buf));
+			t->fresh = 0;
+		}
 		memmove(t->stream.buf, t->stream.buf + after, t->stream.len - after);
 		lc_buf_setlen(&t->stream, t->stream.len - after);
 		*phase = 1;
@@ -444,6 +481,8 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 	if (!t->shell && (rc = open_shell(t, deadline, err)))
 		return rc;
 	lc_buf_reset(&t->errtail);
+	if (t->fresh && t->stdin_first)
+		lc_buf_adds(&batch, t->stdin_first);
 	frame_batch(&batch, t->nonce, script, len);
 
 	for (;;) {
@@ -524,6 +563,8 @@ fail:
 	if (!t->dead)
 		drop_shell(t, 0);
 out:
+	if (batch.buf)  /* it may hold a password */
+		explicit_bzero(batch.buf, batch.len);
 	lc_buf_release(&batch);
 	return rc;
 }
@@ -565,6 +606,10 @@ static void ssh_close(struct lc_transport *tp)
 	lc_buf_release(&t->errtail);
 	free(t->name);
 	free(t->shell_command);
+	if (t->stdin_first)
+		explicit_bzero(t->stdin_first, strlen(t->stdin_first));
+	free(t->stdin_first);
+	lc_buf_release(&t->noise);
 	free(t->where);
 	free(t);
 }
@@ -629,6 +674,8 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	lc_buf_init(&t->errtail);
 	t->command_timeout_ms = o->command_timeout_ms;
 	t->shell_command = lc_xstrdup(o->shell_command ? o->shell_command : "sh");
+	t->stdin_first = o->stdin_first ? lc_xstrdup(o->stdin_first) : NULL;
+	lc_buf_init(&t->noise);
 	t->cancel = o->cancel;
 	t->name = lc_xstrdup(o->name ? o->name : o->address ? o->address : "?");
 	if (o->address && strchr(o->address, ':'))

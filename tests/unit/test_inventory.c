@@ -255,6 +255,52 @@ static void test_defaults_and_overrides(void **state)
 	assert_non_null(strstr(f->inv.known_hosts, "/inventory/kh"));
 }
 
+/* become: lab-wide in ssh, per host overrides; the password only from the
+ * environment; lock: true unless the inventory or the host says not. */
+static void test_become_and_lock(void **state)
+{
+	struct fx *f = *state;
+	const struct lc_host *h;
+
+	setenv("LC_TEST_SUDO_PW", "pw 1", 1);
+	load_ok(f,
+		"provider: ssh\n"
+		"ssh: { user: admin, become: sudo, become_password: { from_env: LC_TEST_SUDO_PW } }\n"
+		"hosts:\n"
+		"  a: { address: 10.1.2.3 }\n"
+		"  b: { address: 10.1.2.4, become: none, lock: false }\n"
+		"  c: { address: 10.1.2.5, become_user: postgres }\n");
+	h = &f->inv.hosts[0];
+	assert_string_equal(h->become.method, "sudo");
+	assert_null(h->become.user);
+	assert_string_equal(h->become.password, "pw 1");
+	assert_int_equal(h->lock, 1);
+	h = &f->inv.hosts[1];
+	assert_null(h->become.method);
+	assert_int_equal(h->lock, 0);
+	h = &f->inv.hosts[2];
+	assert_string_equal(h->become.method, "sudo");
+	assert_string_equal(h->become.user, "postgres");
+	unsetenv("LC_TEST_SUDO_PW");
+}
+
+static void test_become_errors(void **state)
+{
+	struct fx *f = *state;
+
+	load_fails(f,
+		"ssh: { become: su }\n"
+		"hosts: { web: { address: 10.0.0.1 } }\n", LC_EPARSE,
+		"1:16: expected 'sudo' (or none) for become");
+	load_fails(f,
+		"hosts: { web: { address: 10.0.0.1, become: sudo, become_password: hunter2 } }\n",
+		LC_EPARSE, "1:67: become_password must be { from_env: NAME }: a password is never "
+		"written in an inventory");
+	load_fails(f,
+		"hosts: { web: { address: 10.0.0.1, become_user: 'a b' } }\n", LC_EPARSE,
+		"1:49: invalid become_user 'a b'");
+}
+
 /* ---- positioned errors -------------------------------------------------- */
 
 static void test_unknown_key(void **state)
@@ -267,18 +313,18 @@ static void test_unknown_key(void **state)
 		"  web:\n"
 		"    adress: 127.0.0.2\n", LC_EPARSE,
 		"4:5: unknown key 'adress' in a host (expected one of: address, port, user, "
-		"roles, tags, vars, service_manager)");
+		"roles, tags, vars, service_manager, become, become_user, become_password, lock)");
 	load_fails(f,
 		"provider: local\n"
 		"host:\n"
 		"  web: { address: 127.0.0.2 }\n", LC_EPARSE,
 		"2:1: unknown key 'host' in the inventory (expected one of: name, provider, "
-		"state_dir, roles_dir, project_dir, ssh, tags, vars, hosts)");
+		"state_dir, roles_dir, project_dir, ssh, tags, vars, hosts, lock)");
 	load_fails(f,
 		"ssh: { user: root, prot: 22 }\n"
 		"hosts: { web: { address: 10.0.0.1 } }\n", LC_EPARSE,
 		"1:20: unknown key 'prot' in ssh (expected one of: user, port, identity_file, "
-		"known_hosts, connect_timeout, command_timeout)");
+		"known_hosts, connect_timeout, command_timeout, become, become_user, become_password)");
 }
 
 static void test_duplicate_key(void **state)
@@ -613,6 +659,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_from_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_from_env_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_become_and_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_become_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_address_and_port, setup, teardown),
 	};
 
