@@ -45,15 +45,20 @@ static int exec_ping(struct lc_cmd_ctx *ctx)
 	for (i = 0; i < inv.n_hosts; i++)
 		if (mask[i])
 			runs[i].plan.host = &inv.hosts[i];
+	if (lc_engine_resolve(runs, inv.n_hosts, &inv, ctx->accept_new_hostkeys, &err)) {
+		fprintf(ctx->err, "labctl: %s\n", err.msg);
+		status = LC_EXIT_USAGE;
+		goto out;
+	}
 	lc_report_init(&rep, ctx->out, ctx->json, ctx->verbose, &inv);
 	memset(&opts, 0, sizeof(opts));
 	opts.jobs = ctx->jobs;
-	opts.accept_new_hostkeys = ctx->accept_new_hostkeys;
 	opts.on_host_done = on_done;
 	opts.data = &rep;
 	status = lc_engine_run(runs, inv.n_hosts, &inv, &opts) ? LC_EXIT_FAILED : LC_EXIT_OK;
 	lc_report_release(&rep);
 out:
+	lc_engine_runs_release(runs, inv.n_hosts);
 	free(runs);
 	free(mask);
 	lc_inventory_release(&inv);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reach.h"
 #include "script.h"
 
 struct pool {
@@ -299,22 +300,15 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	const struct lc_host *h = run->plan.host;
 	struct lc_ssh_opts o;
 	struct lc_transport *t = NULL;
+	struct lc_reach *r;
 	struct lc_buf cmd = LC_BUF_INIT, pw = LC_BUF_INIT;
 	double t0 = now();
 	size_t i;
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	o.name = h->name;
-	o.address = h->address;
-	o.port = h->port;
-	o.user = h->user;
-	o.identity_file = pool->inv->identity_file;
-	o.known_hosts = pool->inv->known_hosts;
-	o.accept_new_hostkeys = pool->opts->accept_new_hostkeys;
-	o.connect_timeout_ms = pool->inv->connect_timeout_ms;
-	o.command_timeout_ms = pool->inv->command_timeout_ms;
-	o.cancel = pool->opts->cancel;
+	for (r = run->reach; r; r = r->jump)
+		r->opts.cancel = pool->opts->cancel;
+	o = run->reach->opts;
 	shell_command(&cmd, &h->become);
 	o.shell_command = cmd.buf;
 	if (h->become.method && h->become.password) {
@@ -376,6 +370,34 @@ static void *worker(void *arg)
 		if (pool->opts->on_host_done)
 			pool->opts->on_host_done(pool->opts->data, run);
 		pthread_mutex_unlock(&pool->lock);
+	}
+}
+
+int lc_engine_resolve(struct lc_host_run *runs, size_t n, const struct lc_inventory *inv,
+		      int accept_new, struct lc_error *err)
+{
+	struct lc_ssh_config *cfg = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = lc_reach_load_config(&cfg, inv, err)))
+		return rc;
+	for (i = 0; i < n && !rc; i++)
+		if (runs[i].plan.host && !runs[i].reach)
+			rc = lc_reach_resolve(&runs[i].reach, inv, runs[i].plan.host, cfg,
+					      accept_new, err);
+	lc_ssh_config_free(cfg);
+	return rc;
+}
+
+void lc_engine_runs_release(struct lc_host_run *runs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; runs && i < n; i++) {
+		lc_host_plan_release(&runs[i].plan);
+		lc_reach_free(runs[i].reach);
+		runs[i].reach = NULL;
 	}
 }
 

@@ -20,8 +20,11 @@ enum lc_host_status {
 	LC_HOST_FAILED,        /* reached, but the run broke down (not an op) */
 };
 
+struct lc_reach;
+
 struct lc_host_run {
 	struct lc_host_plan plan;
+	struct lc_reach *reach;       /* how to connect (session.c resolves it) */
 	enum lc_host_status status;
 	struct lc_error err;          /* for UNREACHABLE / FAILED */
 	unsigned ok, changed, failed;
@@ -37,7 +40,6 @@ struct lc_engine_opts {
 	int describe;                 /* with apply 0: fetch contents, make diffs */
 	int changed_only;             /* leave hosts whose role inputs are unchanged */
 	const volatile sig_atomic_t *cancel;  /* set on SIGINT/SIGTERM: stop */
-	int accept_new_hostkeys;
 	int lock_timeout;             /* seconds to wait for another labctl's lock */
 	const char *lock_holder;      /* who we are, for a waiting labctl's message;
 				       * NULL: take no lock (read-only runs) */
@@ -47,7 +49,14 @@ struct lc_engine_opts {
 	void *data;
 };
 
-/* Run every host whose runs[i].plan.host is set.  Returns 0 when all hosts
+/* How to reach every host whose runs[i].plan.host is set (the inventory's
+ * ssh settings and its ssh_config): errors name the config's file:line. */
+int lc_engine_resolve(struct lc_host_run *runs, size_t n, const struct lc_inventory *inv,
+		      int accept_new, struct lc_error *err);
+/* Release each run's plan and reach (not the array). */
+void lc_engine_runs_release(struct lc_host_run *runs, size_t n);
+
+/* Run every host whose runs[i].plan.host is set (resolved first).  Returns 0 when all hosts
  * are DONE with no failed op, else LC_ERR. */
 int lc_engine_run(struct lc_host_run *runs, size_t n, const struct lc_inventory *inv,
 		  const struct lc_engine_opts *opts);

@@ -162,7 +162,10 @@ static int load_string(char **out, const struct lc_node *n, const char *what,
 /* p relative to dir, normalized when it exists (for readable messages). */
 static char *path_from(const char *dir, const char *p)
 {
-	char *joined = p[0] == '/' ? lc_xstrdup(p) : lc_xasprintf("%s/%s", dir, p);
+	const char *home = getenv("HOME");
+	char *joined = p[0] == '~' && (p[1] == '/' || !p[1]) ?
+		       lc_xasprintf("%s%s", home ? home : "/root", p + 1) :
+		       p[0] == '/' ? lc_xstrdup(p) : lc_xasprintf("%s/%s", dir, p);
 	char *real = realpath(joined, NULL);
 
 	if (!real)
@@ -237,7 +240,7 @@ static int load_ssh(struct lc_inventory *inv, const struct lc_node *n, const cha
 {
 	static const char *const keys[] = { "user", "port", "identity_file", "known_hosts",
 		"connect_timeout", "command_timeout", "become", "become_user", "become_password",
-		NULL };
+		"config_file", NULL };
 	const struct lc_node *v;
 	long t;
 	int rc;
@@ -249,9 +252,20 @@ static int load_ssh(struct lc_inventory *inv, const struct lc_node *n, const cha
 		if ((rc = lc_node_expect(v, LC_NODE_SCALAR, "ssh user", err)))
 			return rc;
 		*user = v->str;
+		inv->user_set = 1;
 	}
-	if ((v = lc_node_get(n, "port")) && (rc = lc_node_int(port, v, 1, 65535, err)))
-		return rc;
+	if ((v = lc_node_get(n, "port"))) {
+		if ((rc = lc_node_int(port, v, 1, 65535, err)))
+			return rc;
+		inv->port_set = 1;
+	}
+	if ((v = lc_node_get(n, "config_file"))) {
+		if ((rc = lc_node_expect(v, LC_NODE_SCALAR, "config_file", err)))
+			return rc;
+		free(inv->ssh_config);
+		inv->ssh_config = path_from(inv->dir, v->str);
+		inv->ssh_config_set = 1;
+	}
 	if ((v = lc_node_get(n, "identity_file"))) {
 		if ((rc = lc_node_expect(v, LC_NODE_SCALAR, "identity_file", err)))
 			return rc;
@@ -263,11 +277,13 @@ static int load_ssh(struct lc_inventory *inv, const struct lc_node *n, const cha
 			return rc;
 		free(inv->known_hosts);
 		inv->known_hosts = path_from(inv->dir, v->str);
+		inv->known_hosts_set = 1;
 	}
 	if ((v = lc_node_get(n, "connect_timeout"))) {
 		if ((rc = lc_node_int(&t, v, 1, 3600, err)))
 			return rc;
 		inv->connect_timeout_ms = (int)t * 1000;
+		inv->connect_timeout_set = 1;
 	}
 	if ((v = lc_node_get(n, "command_timeout"))) {
 		if ((rc = lc_node_int(&t, v, 1, 86400, err)))
@@ -282,7 +298,7 @@ static int load_host(struct lc_inventory *inv, struct lc_host *h, const struct l
 {
 	static const char *const keys[] = { "address", "port", "user", "roles", "tags",
 		"vars", "service_manager", "become", "become_user", "become_password", "lock",
-		NULL };
+		"identity_file", "ssh_alias", NULL };
 	const struct lc_node *v;
 	struct in_addr a;
 	size_t i;
@@ -306,11 +322,26 @@ static int load_host(struct lc_inventory *inv, struct lc_host *h, const struct l
 		return lc_node_error(err, LC_EPARSE, v,
 				     "local lab hosts must have an address in 127.0.0.0/8, found '%s'",
 				     h->address);
-	if ((v = lc_node_get(n, "port")) && (rc = lc_node_int(&port, v, 1, 65535, err)))
-		return rc;
+	h->port_set = inv->port_set;
+	h->user_set = inv->user_set;
+	if ((v = lc_node_get(n, "port"))) {
+		if ((rc = lc_node_int(&port, v, 1, 65535, err)))
+			return rc;
+		h->port_set = 1;
+	}
 	h->port = (int)port;
 	h->user = lc_xstrdup(user);
-	if ((v = lc_node_get(n, "user")) && (rc = load_string(&h->user, v, "user", err)))
+	if ((v = lc_node_get(n, "user"))) {
+		if ((rc = load_string(&h->user, v, "user", err)))
+			return rc;
+		h->user_set = 1;
+	}
+	if ((v = lc_node_get(n, "identity_file"))) {
+		if ((rc = lc_node_expect(v, LC_NODE_SCALAR, "identity_file", err)))
+			return rc;
+		h->identity_file = path_from(inv->dir, v->str);
+	}
+	if ((v = lc_node_get(n, "ssh_alias")) && (rc = load_string(&h->ssh_alias, v, "ssh_alias", err)))
 		return rc;
 	become_copy(&h->become, &inv->become);
 	if ((rc = load_become(&h->become, n, err)))
@@ -401,6 +432,7 @@ static int load(struct lc_inventory *inv, struct lc_error *err)
 		const char *home = getenv("HOME");
 
 		inv->known_hosts = lc_xasprintf("%s/.ssh/known_hosts", home ? home : "/root");
+		inv->ssh_config = lc_xasprintf("%s/.ssh/config", home ? home : "/root");
 	}
 	inv->lock = 1;
 	if ((v = lc_node_get(root, "lock")) && (rc = lc_node_bool(&inv->lock, v, err)))
@@ -486,7 +518,10 @@ void lc_inventory_release(struct lc_inventory *inv)
 		lc_node_free(h->tags);
 		free(h->service_manager);
 		become_release(&h->become);
+		free(h->identity_file);
+		free(h->ssh_alias);
 	}
+	free(inv->ssh_config);
 	become_release(&inv->become);
 	free(inv->hosts);
 	lc_node_free(inv->vars);

@@ -35,6 +35,9 @@ struct lc_host {
 	char *service_manager;   /* "daemon", "systemd" or NULL (detect) */
 	struct lc_become become;
 	int lock;                /* take the host lock (default 1) */
+	char *identity_file;     /* its own key, or NULL */
+	char *ssh_alias;         /* the name to look up in ssh_config (default: address) */
+	int user_set, port_set;  /* given by the inventory (else ssh_config may) */
 };
 
 struct lc_source;
@@ -54,6 +57,9 @@ struct lc_inventory {
 	char *known_hosts;
 	int connect_timeout_ms;
 	int command_timeout_ms;
+	char *ssh_config;        /* ssh.config_file (provider ssh: default ~/.ssh/config) */
+	int ssh_config_set;      /* given: it must exist */
+	int known_hosts_set, connect_timeout_set, user_set, port_set;
 	struct lc_become become; /* ssh.become*: every host's default */
 	int lock;
 	struct lc_node *vars;    /* lab vars (map, owned) */

@@ -105,6 +105,10 @@ int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 			goto fail;
 		}
 	}
+	if (lc_engine_resolve(s->runs, s->inv.n_hosts, &s->inv, ctx->accept_new_hostkeys, &err)) {
+		print_err(s, ctx, err.msg, "labctl: no host was touched\n");
+		goto fail;
+	}
 	gethostname(hn, sizeof(hn) - 1);
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -127,7 +131,6 @@ int lc_session_run(struct lc_session *s, struct lc_cmd_ctx *ctx, int apply, int 
 	opts.jobs = ctx->jobs;
 	opts.apply = apply;
 	opts.describe = describe;
-	opts.accept_new_hostkeys = ctx->accept_new_hostkeys;
 	opts.lock_timeout = ctx->lock_timeout;
 	opts.lock_holder = apply || describe ? s->holder : NULL;
 	opts.changed_only = ctx->changed_only;
@@ -187,10 +190,7 @@ double lc_session_seconds(const struct lc_session *s)
 
 void lc_session_close(struct lc_session *s)
 {
-	size_t i;
-
-	for (i = 0; s->runs && i < s->inv.n_hosts; i++)
-		lc_host_plan_release(&s->runs[i].plan);
+	lc_engine_runs_release(s->runs, s->inv.n_hosts);
 	free(s->runs);
 	free(s->holder);
 	lc_blobs_release(&s->blobs);

@@ -128,10 +128,12 @@ int lc_ssh_read_local_file(struct lc_buf *b, const char *path, size_t max)
 /* The name OpenSSH uses in known_hosts: "host", or "[host]:port". */
 void lc_ssh_known_hosts_name(struct lc_buf *b, const struct lc_ssh_opts *o)
 {
+	const char *name = o->hostkey_alias ? o->hostkey_alias : o->address;
+
 	if (o->port == 22)
-		lc_buf_adds(b, o->address);
+		lc_buf_adds(b, name);
 	else
-		lc_buf_addf(b, "[%s]:%d", o->address, o->port);
+		lc_buf_addf(b, "[%s]:%d", name, o->port);
 }
 
 /* Read known_hosts line by line: libssh2_knownhost_readfile stops at the

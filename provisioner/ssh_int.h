@@ -7,6 +7,7 @@
 #ifndef LC_SSH_INT_H
 #define LC_SSH_INT_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -39,8 +40,20 @@ struct ssh_transport {
 	int fresh;                 /* the shell has not run a batch yet */
 	struct lc_buf noise;       /* what the login shell printed before our first
 				    * batch's marker (rc files, a forced command) */
+	/* ProxyJump (ssh_jump.c): the jump host's transport, the direct-tcpip
+	 * channel on it, and the thread that copies between that channel and
+	 * pump_fd, the other end of sock (a socketpair) */
+	struct ssh_transport *jump;
+	LIBSSH2_CHANNEL *tunnel;
+	pthread_t pump_thread;
+	int pumping, pump_fd;
+	volatile int pump_stop;
 };
 
+/* ssh_jump.c: connect t->sock to o->address:o->port through o->jump. */
+int lc_ssh_jump_connect(struct ssh_transport *t, const struct lc_ssh_opts *o, int64_t deadline,
+			int timeout_ms, struct lc_error *err);
+void lc_ssh_jump_close(struct ssh_transport *t);
 
 /* The login shell's output, as a message part naming it, or "". */
 const char *lc_ssh_noise_hint(struct ssh_transport *t);

@@ -72,6 +72,14 @@ struct lc_ssh_opts {
 	int port;
 	const char *user;
 	const char *identity_file;  /* NULL: use ssh-agent ($SSH_AUTH_SOCK) */
+	const char *const *identity_files;  /* when n_identity_files: tried in
+					     * order instead of identity_file */
+	size_t n_identity_files;
+	int agent_fallback;         /* then ssh-agent, when it runs */
+	const char *hostkey_alias;  /* known_hosts name instead of the address */
+	const struct lc_ssh_opts *jump;  /* ProxyJump: connect to that host first
+					  * and reach this one through it (a
+					  * direct-tcpip channel) */
 	const char *known_hosts;    /* OpenSSH known_hosts file */
 	int accept_new_hostkeys;    /* append unknown hosts instead of refusing */
 	int connect_timeout_ms;     /* TCP connect + SSH handshake + auth;
@@ -97,8 +105,8 @@ void lc_transport_ssh_global_release(void);
  * messages name the host.
  *
  * Host keys are checked strictly against the OpenSSH known_hosts file under
- * the name OpenSSH uses: the address for port 22, "[address]:port"
- * otherwise.  Hashed (|1|) entries work, lines that cannot be parsed are
+ * the name OpenSSH uses: the address (or hostkey_alias) for port 22,
+ * "[address]:port" otherwise; through a jump host too, for every hop.  Hashed (|1|) entries work, lines that cannot be parsed are
  * skipped, "@revoked" entries refuse a key, a missing file is empty.  An
  * unknown host is refused unless accept_new_hostkeys, which appends one
  * line to the file (the file is never rewritten).  A host listed only with

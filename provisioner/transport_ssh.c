@@ -602,6 +602,7 @@ static void ssh_close(struct lc_transport *tp)
 	}
 	if (t->sock >= 0)
 		close(t->sock);
+	lc_ssh_jump_close(t);
 	lc_buf_release(&t->stream);
 	lc_buf_release(&t->errtail);
 	free(t->name);
@@ -655,6 +656,33 @@ void lc_transport_ssh_global_release(void)
 	libssh2_exit();
 }
 
+/* The key files in turn (the first that logs in wins), then ssh-agent
+ * when allowed; or the one identity_file; or ssh-agent. */
+static int authenticate(struct ssh_transport *t, const struct lc_ssh_opts *o, int64_t deadline,
+			int timeout_ms, struct lc_error *err)
+{
+	struct lc_ssh_opts one;
+	size_t i;
+	int rc = LC_EAUTH;
+
+	if (!o->n_identity_files)
+		return o->identity_file ? lc_ssh_auth_key_file(t, o, deadline, timeout_ms, err) :
+		       lc_ssh_auth_agent(t, o, deadline, timeout_ms, err);
+	one = *o;
+	for (i = 0; i < o->n_identity_files && rc == LC_EAUTH; i++) {
+		if (access(o->identity_files[i], R_OK) < 0)
+			continue;  /* as OpenSSH: a listed key that is not there */
+		one.identity_file = o->identity_files[i];
+		rc = lc_ssh_auth_key_file(t, &one, deadline, timeout_ms, err);
+	}
+	if (rc == LC_EAUTH && !err->msg[0])
+		lc_error_set(err, LC_EAUTH, "%s: none of the IdentityFiles for %s can be read "
+			     "(first: %s)", t->where, o->user, o->identity_files[0]);
+	if (rc == LC_EAUTH && o->agent_fallback && getenv("SSH_AUTH_SOCK"))
+		rc = lc_ssh_auth_agent(t, o, deadline, timeout_ms, err);
+	return rc;
+}
+
 int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o,
 			  struct lc_error *err)
 {
@@ -670,6 +698,7 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	t = lc_xcalloc(1, sizeof(*t));
 	t->pub.ops = &ssh_ops;
 	t->sock = -1;
+	t->pump_fd = -1;
 	lc_buf_init(&t->stream);
 	lc_buf_init(&t->errtail);
 	t->command_timeout_ms = o->command_timeout_ms;
@@ -688,7 +717,13 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 				  "%s: address, port, user and known_hosts are required", t->where);
 		goto out;
 	}
-	if ((rc = make_nonce(t, err)) || (rc = tcp_connect(t, o, deadline, timeout_ms, err)))
+	if ((rc = make_nonce(t, err)))
+		goto out;
+	if (o->jump)
+		rc = lc_ssh_jump_connect(t, o, deadline, timeout_ms, err);
+	else
+		rc = tcp_connect(t, o, deadline, timeout_ms, err);
+	if (rc)
 		goto out;
 
 	t->session = libssh2_session_init();
@@ -715,11 +750,7 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	}
 	if ((rc = lc_ssh_check_host_key(t, o, kh, revoked, name.buf, err)))
 		goto out;
-	if (o->identity_file)
-		rc = lc_ssh_auth_key_file(t, o, deadline, timeout_ms, err);
-	else
-		rc = lc_ssh_auth_agent(t, o, deadline, timeout_ms, err);
-	if (rc)
+	if ((rc = authenticate(t, o, deadline, timeout_ms, err)))
 		goto out;
 
 	t->pub.stats.connections = 1;

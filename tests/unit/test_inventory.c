@@ -313,7 +313,8 @@ static void test_unknown_key(void **state)
 		"  web:\n"
 		"    adress: 127.0.0.2\n", LC_EPARSE,
 		"4:5: unknown key 'adress' in a host (expected one of: address, port, user, "
-		"roles, tags, vars, service_manager, become, become_user, become_password, lock)");
+		"roles, tags, vars, service_manager, become, become_user, become_password, lock, "
+		"identity_file, ssh_alias)");
 	load_fails(f,
 		"provider: local\n"
 		"host:\n"
@@ -324,7 +325,8 @@ static void test_unknown_key(void **state)
 		"ssh: { user: root, prot: 22 }\n"
 		"hosts: { web: { address: 10.0.0.1 } }\n", LC_EPARSE,
 		"1:20: unknown key 'prot' in ssh (expected one of: user, port, identity_file, "
-		"known_hosts, connect_timeout, command_timeout, become, become_user, become_password)");
+		"known_hosts, connect_timeout, command_timeout, become, become_user, become_password, "
+		"config_file)");
 }
 
 static void test_duplicate_key(void **state)
