@@ -18,6 +18,8 @@ HOSTS=(postgresql chaos_engine demo_api twitter_collector frontend)
 
 lab() { "$LABCTL" -i "$INV" "$@"; }
 
+. "$LC_SOURCE_DIR/tests/common.sh"
+
 addr() { echo "127.0.$LC_NET.${ADDR[$1]}"; }
 
 # hssh HOST COMMAND...: run on a lab host with OpenSSH, strict host keys.
@@ -27,27 +29,6 @@ hssh() {
 	ssh -i "$T/.lab/id_ed25519" -o UserKnownHostsFile="$T/.lab/known_hosts" \
 		-o StrictHostKeyChecking=yes -o BatchMode=yes -o LogLevel=ERROR \
 		-o ConnectTimeout=10 "root@$(addr "$h")" "$@"
-}
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-ok() { echo "ok - $*"; }
-
-# json_summary FILE: print "host changed failed unreachable round_trips
-# exec_channels connections" per host from the --json summary line.
-json_summary() {
-	python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e.get("event") == "summary":
-        for h, v in sorted(e["hosts"].items()):
-            print(h, v["changed"], v["failed"], str(v["unreachable"]).lower(),
-                  v["round_trips"], v["exec_channels"], v["connections"])
-' "$1"
 }
 
 # changed_ops FILE: "host op path" for every changed op in --json output.
@@ -66,14 +47,3 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-
-# http_get URL: the body, once the server answers (services start in the
-# background); fails after 15 s.
-http_get() {
-	local i
-	for i in $(seq 1 75); do
-		curl -fsS --max-time 2 "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}

@@ -1,0 +1,138 @@
+# Hosts labctl did not make: systemd as PID 1, login as admin with sudo
+# (with and without a password), a German locale, a ~/.bashrc that prints.
+# A three-line service runs as written, a service that exits at once fails
+# with its journal, a failed upload restarts nothing and is retried.
+LC_NET=${LC_NET:-71}
+. "$(dirname "$0")/lib.sh"
+
+MADE=(plain pw de banner)   # before they boot: the cleanup destroys them
+host plain 1 &
+host pw 2 --password 'pw.with%odd=chars+@' &
+host de 3 --locale de_DE.UTF-8 &
+host banner 4 &
+wait
+for n in 1 2 3 4; do rssh $n true || fail "host 127.0.$LC_NET.$n"; done
+rssh 4 "sed -i '1i echo Welcome to this lab server, have a nice day' /home/admin/.bashrc"
+rssh 3 'stat -c %F /etc/passwd' | grep -qv '^regular file$' || fail "the locale is not German"
+ok "four systemd hosts, admin with sudo"
+
+mkdir -p "$T/roles/web/files" "$T/roles/broken"
+echo "hello from labctl" > "$T/roles/web/files/index.html"
+cat > "$T/roles/web/role.yaml" <<'YAML'
+ops:
+  - file: { src: index.html, dest: /srv/web/index.html, mode: "0644" }
+  - service:
+      name: web
+      run: |
+        echo "line one" > /run/web.started
+        echo "it's \"quoted\" at $WEB_ADDR" >> /run/web.started
+        exec /usr/bin/python3 -m http.server --bind "$WEB_ADDR" 8099 --directory /srv/web
+      env: { WEB_ADDR: "{{ host.address }}" }
+      restart_on: [/srv/web/index.html]
+YAML
+cat > "$T/roles/broken/role.yaml" <<'YAML'
+ops:
+  - service: { name: broken, run: "echo about to fail; exit 3" }
+YAML
+inventory() {  # PW_LINE
+	cat > "$T/inventory.yaml" <<YAML
+name: systemd-sudo
+provider: ssh
+roles_dir: roles
+state_dir: .lab
+ssh:
+  user: admin
+  become: sudo
+  identity_file: key
+  known_hosts: known_hosts
+hosts:
+  plain: { address: 127.0.$LC_NET.1, roles: [web] }
+  pw: { address: 127.0.$LC_NET.2, roles: [web] $1 }
+  de: { address: 127.0.$LC_NET.3, roles: [web] }
+  banner: { address: 127.0.$LC_NET.4, roles: [web] }
+YAML
+}
+inventory ", become_password: { from_env: LAB_SUDO_PW }"
+export LAB_SUDO_PW='pw.with%odd=chars+@'
+
+lab --json converge plain pw de > "$T/c1.json" 2> "$T/c1.err" || { cat "$T/c1.json" "$T/c1.err"; fail "first converge"; }
+for n in 1 2 3; do
+	[ "$(rssh $n systemctl is-active web)" = active ] || fail "web is not active on .$n"
+	[ "$(http_get "http://127.0.$LC_NET.$n:8099/index.html")" = "hello from labctl" ] || fail "web on .$n"
+	[ "$(rssh $n cat /run/web.started)" = "line one
+it's \"quoted\" at 127.0.$LC_NET.$n" ] || fail "the three-line run on .$n: $(rssh $n cat /run/web.started)"
+	[ "$(rssh $n stat -c %U:%a /srv/web/index.html /var/lib/labctl/lock)" = "root:644
+root:644" ] || fail "owners on .$n: $(rssh $n stat -c %n:%U:%a /srv/web/index.html /var/lib/labctl/lock)"
+	rssh $n "systemctl is-enabled web" | grep -qx enabled || fail "web is not enabled on .$n"
+done
+grep -q "pw.with%odd" "$T/c1.json" "$T/c1.err" && fail "the sudo password appears in the output"
+ok "converged through sudo (with and without a password, German locale): services active and enabled"
+
+lab --json converge plain pw de > "$T/c2.json" || { cat "$T/c2.json"; fail "second converge"; }
+json_summary "$T/c2.json" > "$T/c2.sum"
+[ "$(cat "$T/c2.sum")" = "de 0 0 false 2 1 1
+plain 0 0 false 2 1 1
+pw 0 0 false 2 1 1" ] || fail "second converge: $(cat "$T/c2.sum")"
+ok "second converge: 0 changed, one connection, one exec channel and two round trips a host"
+
+# sudo asks for a password that is not configured, or refuses it: a clear
+# error, and nothing changes on the host.
+echo "second version" > "$T/roles/web/files/index.html"
+inventory ""
+set +e
+lab converge pw > "$T/nopw.txt" 2>&1; rc=$?
+set -e
+[ "$rc" = 1 ] || fail "no become_password: exit $rc"
+grep -q "sudo on the host asks admin for a password: give it with become_password" "$T/nopw.txt" || fail "no become_password: $(cat "$T/nopw.txt")"
+inventory ", become_password: { from_env: LAB_SUDO_PW }"
+set +e
+LAB_SUDO_PW=wrong lab converge pw > "$T/badpw.txt" 2>&1; rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q "sudo on the host refused admin's become_password" "$T/badpw.txt" || fail "wrong password: $rc $(cat "$T/badpw.txt")"
+[ "$(rssh 2 cat /srv/web/index.html)" = "hello from labctl" ] || fail "the host changed although sudo failed"
+ok "sudo without its password, or with a wrong one: clear error, nothing changed"
+
+# A ~/.bashrc that prints breaks SFTP: named, nothing half-written.
+set +e
+lab converge banner > "$T/banner.txt" 2>&1; rc=$?
+set -e
+[ "$rc" = 1 ] || fail "banner: exit $rc"
+grep -q "~/.bashrc on the host prints output for non-interactive shells: 'Welcome to this lab server, have a nice day'" "$T/banner.txt" || fail "banner: $(cat "$T/banner.txt")"
+rssh 4 "test ! -e /srv/web/index.html && test ! -e /etc/systemd/system/web.service" || fail "banner host was changed"
+grep -q " changed  " "$T/banner.txt" && fail "banner: something reported changed: $(cat "$T/banner.txt")"
+ok "a chatty ~/.bashrc is named; nothing changed"
+
+# A service that exits at once fails, with its journal.
+sed -i "s/de: { address: 127.0.$LC_NET.3, roles: \[web\] }/de: { address: 127.0.$LC_NET.3, roles: [web, broken] }/" "$T/inventory.yaml"
+set +e
+lab converge de > "$T/broken.txt" 2>&1; rc=$?
+set -e
+[ "$rc" = 1 ] || fail "broken service: exit $rc"
+grep -q "failed   service broken: service broken exited at once; journalctl -u broken -n 20:" "$T/broken.txt" &&
+	grep -q "about to fail" "$T/broken.txt" || fail "broken service: $(cat "$T/broken.txt")"
+ok "a service that exits at once is a failure showing its journal"
+
+# A failed upload (the destination directory immutable): the file op
+# fails, the service is not restarted, exit 1; the next converge does both.
+pid() { rssh 1 systemctl show -p MainPID --value web; }
+p1=$(pid)
+rssh 1 chattr +i /srv/web
+set +e
+lab --json converge plain > "$T/imm.json" 2>&1; rc=$?
+set -e
+rssh 1 chattr -i /srv/web
+[ "$rc" = 1 ] || fail "immutable: exit $rc"
+python3 - "$T/imm.json" <<'PY' || fail "immutable: $(cat "$T/imm.json")"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+ops = {(e["op"], e["path"]): e["status"] for e in ev if e.get("event") == "op"}
+assert ops[("file", "/srv/web/index.html")] == "failed", ops
+assert ops.get(("service", "web")) in (None, "skipped"), ops
+PY
+[ "$(pid)" = "$p1" ] || fail "web was restarted although its file failed"
+[ "$(rssh 1 cat /srv/web/index.html)" = "hello from labctl" ] || fail "immutable: the file changed"
+lab converge plain > "$T/retry.txt" 2>&1 || { cat "$T/retry.txt"; fail "retry"; }
+grep -q "changed  service web (restarted)" "$T/retry.txt" || fail "retry: $(cat "$T/retry.txt")"
+[ "$(http_get "http://127.0.$LC_NET.1:8099/index.html")" = "second version" ] || fail "retry: content"
+[ "$(pid)" != "$p1" ] || fail "retry: not restarted"
+ok "a failed upload restarts nothing; the next converge changes and restarts"
