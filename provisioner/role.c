@@ -219,7 +219,7 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 {
 	static const char *const kinds[] = { "dir", "file", "template", "edit", "command",
 		"service", "package", NULL };
-	static const char *const pkg_keys[] = { "names", NULL };
+	static const char *const pkg_keys[] = { "names", "cache_valid_time", NULL };
 	static const char *const dir_keys[] = { "path", "mode", "owner", "group", NULL };
 	static const char *const file_keys[] = { "src", "dest", "mode", "owner", "group", "sha256",
 		NULL };
@@ -297,6 +297,10 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 
 		op->kind = LC_OP_PACKAGE;
 		if ((rc = lc_node_check_keys(body, pkg_keys, "a package op", err)))
+			return rc;
+		op->cache_valid_time = 3600;
+		if ((v = lc_node_get(body, "cache_valid_time")) &&
+		    (rc = lc_node_int(&op->cache_valid_time, v, 0, 31 * 86400, err)))
 			return rc;
 		if (!(op->packages = lc_node_get(body, "names")))
 			return lc_node_error(err, LC_EPARSE, body, "a package op needs 'names'");

@@ -75,6 +75,7 @@ struct lc_op {
 	const struct lc_node *restart_on;  /* list of path templates or NULL */
 	/* package */
 	const struct lc_node *packages;    /* list of package names */
+	long cache_valid_time;             /* s: older apt lists are updated first */
 };
 
 struct lc_role {

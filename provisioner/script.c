@@ -693,7 +693,7 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const cha
 				command_op(out, r);
 				break;
 			case LC_RES_PACKAGE:
-				lc_buf_addf(out, "lc_apt %d", LC_APT_CACHE_VALID);
+				lc_buf_addf(out, "lc_apt %ld", r->op->cache_valid_time);
 				arg(out, r->fact.missing);
 				break;
 			case LC_RES_SERVICE:

@@ -71,6 +71,5 @@ int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,
 			  struct lc_error *err);
 
 #define LC_SKIP_MARK "@@labctl-guard-skip@@"
-#define LC_APT_CACHE_VALID 3600  /* s: older package lists are updated first */
 
 #endif

@@ -345,11 +345,12 @@ lc_cmd() {
 
 # lc_apt VALID "NAME...": install packages with apt-get, non-interactive;
 # update the package lists first when they are missing or older than VALID
-# seconds; wait (bounded) for a dpkg lock that another apt holds.
+# seconds (rounded up to minutes; LC_APT_LISTS: where they are); wait
+# (bounded) for a dpkg lock that another apt holds.
 lc_apt() {
 	DEBIAN_FRONTEND=noninteractive
 	export DEBIAN_FRONTEND
-	lc_x=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' \
+	lc_x=$(find "${LC_APT_LISTS:-/var/lib/apt/lists}" -maxdepth 1 -name '*_Packages*' \
 		-mmin "-$((($1 + 59) / 60))" 2>/dev/null | head -n 1)
 	if [ -z "$lc_x" ]; then
 		apt-get -q -o DPkg::Lock::Timeout=120 update || return 1

@@ -546,6 +546,44 @@ static void test_push_modes(void **state)
 	assert_file(f, "old.txt", "new\n", 0644);
 }
 
+/* package: apt-get update only when the lists are missing or stale,
+ * non-interactive, waiting for the dpkg lock (a fake apt-get logs). */
+static void test_apt(void **state)
+{
+	struct fx *f = *state;
+	char *log, *got;
+	int i;
+
+	tu_put(f->dir, "bin/apt-get", "#!/bin/sh\necho \"$DEBIAN_FRONTEND $*\" >> \"$APT_LOG\"\n");
+	log = in_dir(f, "bin/apt-get");
+	assert_int_equal(chmod(log, 0755), 0);
+	free(log);
+	log = in_dir(f, "apt.log");
+	for (i = 0; i < 3; i++) {
+		lc_buf_reset(&f->script);
+		lc_script_prelude(&f->script);
+		lc_buf_addf(&f->script, "PATH=\"%s/bin:$PATH\" LC_APT_LISTS=\"%s/lists\" APT_LOG=\"%s\"\n"
+			    "export APT_LOG\n", f->dir, f->dir, log);
+		if (i == 1)  /* fresh lists */
+			lc_buf_adds(&f->script, "mkdir -p \"$LC_APT_LISTS\" && "
+				    ": > \"$LC_APT_LISTS/deb.debian.org_dists_bookworm_main_binary-amd64_Packages\"\n");
+		if (i == 2)  /* two hours old */
+			lc_buf_adds(&f->script, "touch -d '2 hours ago' "
+				    "\"$LC_APT_LISTS/deb.debian.org_dists_bookworm_main_binary-amd64_Packages\"\n");
+		lc_buf_adds(&f->script, "lc_apt 3600 'curl jq'\n");
+		assert_int_equal(tu_sh_run(f->dir, f->script.buf, f->script.len, &f->out), 0);
+	}
+	got = tu_read(log, NULL);
+	assert_string_equal(got,
+		"noninteractive -q -o DPkg::Lock::Timeout=120 update\n"
+		"noninteractive install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends -- curl jq\n"
+		"noninteractive install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends -- curl jq\n"
+		"noninteractive -q -o DPkg::Lock::Timeout=120 update\n"
+		"noninteractive install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends -- curl jq\n");
+	free(got);
+	free(log);
+}
+
 static void test_apply_all_ok(void **state)
 {
 	struct fx *f = *state;
@@ -777,6 +815,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_all_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_changed_file, setup, teardown),
 		cmocka_unit_test(test_tmp_path),
 		cmocka_unit_test_setup_teardown(test_hostile_values_stay_literal, setup, teardown),
