@@ -717,8 +717,10 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const cha
 	if (pass)
 		lc_buf_addc(out, '\n');
 	state_write(out, p);
-	if (temps) {
-		lc_buf_adds(out, "rm -f --");
+	if (temps) {  /* a test is cheaper than a process */
+		lc_buf_adds(out, "[ ! -e ");
+		q(out, temps);
+		lc_buf_adds(out, " ] || rm -f --");
 		arg(out, temps);
 		lc_buf_addc(out, '\n');
 	}

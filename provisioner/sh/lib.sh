@@ -43,13 +43,15 @@ lc_lock() {
 	lc_watchdog "$3"
 }
 
-# lc_pgid PID: the process group of PID (from /proc: no ps needed).
+# lc_pgid PID: lc_pg = the process group of PID, or "" (from /proc: no
+# ps, and no process started).
 lc_pgid() {
-	lc_x=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	lc_pg=
+	read -r lc_x < "/proc/$1/stat" 2>/dev/null || return 1
 	lc_x=${lc_x##*) }
 	# shellcheck disable=SC2086  # split the fields on purpose
 	set -- $lc_x
-	echo "$3"
+	lc_pg=$3
 }
 
 # lc_watchdog TEMPS: when the connection's sshd process (LC_SSHD) is gone
@@ -57,7 +59,8 @@ lc_pgid() {
 # the long-lived shell still runs, which also releases the lock, and
 # remove the uploads TEMPS lists (this converge's only).
 lc_watchdog() {
-	lc_g=$(lc_pgid $$) || lc_g=
+	lc_pgid $$
+	lc_g=$lc_pg
 	( trap '' TERM HUP INT
 	  tail -s 0.2 --pid="$LC_SSHD" -f /dev/null 2>/dev/null ||
 	    while kill -0 "$LC_SSHD" 2>/dev/null; do sleep 0.2; done
@@ -418,8 +421,11 @@ lc_svc_stop() {
 		return
 	fi
 	if lc_p=$(cat "/run/lab/$1.pid" 2>/dev/null) && kill -0 "$lc_p" 2>/dev/null; then
-		lc_g=$(lc_pgid "$lc_p") || lc_g=
-		[ -n "$lc_g" ] && [ "$lc_g" != "$(lc_pgid $$)" ] || lc_g=
+		lc_pgid $$
+		lc_own=$lc_pg
+		lc_pgid "$lc_p"
+		lc_g=$lc_pg
+		[ -n "$lc_g" ] && [ "$lc_g" != "$lc_own" ] || lc_g=
 		if [ -n "$lc_g" ]; then kill -s "$2" -- "-$lc_g"; else kill -s "$2" "$lc_p"; fi 2>/dev/null
 		lc_i=0
 		while kill -0 "$lc_p" 2>/dev/null && [ $lc_i -lt 100 ]; do

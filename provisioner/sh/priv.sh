@@ -21,6 +21,6 @@ LC_USTAGE=$3
 export LC_SSHD LC_USTAGE
 [ -d "$4" ] || mkdir -p -- "$4" 2>/dev/null
 if { true 9>>"$4/lock"; } 2>/dev/null; then
-	exec sh 9>>"$4/lock"
+	exec /bin/sh 9>>"$4/lock"
 fi
-exec sh
+exec /bin/sh

@@ -12,7 +12,10 @@ LC_ALL=C
 export LC_ALL
 lc_sshd=$PPID
 if [ -z "$1" ]; then
-	exec /bin/sh -c "$4" labctl "" "$lc_sshd" "" "$5"
+	# no become: this shell goes on as priv.sh would (no extra process)
+	lc_priv=$4
+	set -- "" "$lc_sshd" "" "$5"
+	eval "$lc_priv"
 fi
 # Uploads go to a private directory of the login user; the privileged
 # side moves them into place.
