@@ -272,7 +272,8 @@ static void become_hint(struct lc_error *err, const struct lc_host *h)
 		return;
 	if (strstr(err->msg, "a password is required"))
 		lc_error_prefix(err, "sudo on the host asks %s for a password: give it with "
-				"become_password: { from_env: NAME }", h->user);
+				"become_password: { from_env: NAME } (unless %s may not use sudo "
+				"there at all)", h->user, h->user);
 	else if (strstr(err->msg, "incorrect password attempt"))
 		lc_error_prefix(err, "sudo on the host refused %s's become_password", h->user);
 	else if (strstr(err->msg, "not in the sudoers file") ||

@@ -29,13 +29,13 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/key"
 : > "$T/known_hosts"
 
 # host NAME N [make-systemd-host options]: boot host NAME at 127.0.LC_NET.N
-# with the login user admin, with sudo (the options may add a password or a
-# locale).
+# with the login user admin (--sudo: with sudo; the options may add a
+# password or a locale).
 host() {
 	local name=$1 n=$2
 	shift 2
 	"$LABHOSTS/make-systemd-host" "$name" "127.0.$LC_NET.$n" --key "$T/key" \
-		--user admin --sudo "$@" > "$T/make-$name.log" 2>&1 ||
+		--user admin "$@" > "$T/make-$name.log" 2>&1 ||
 		{ cat "$T/make-$name.log"; fail "make-systemd-host $name"; }
 	cat "$LABHOSTS_DIR/$name/known_hosts" >> "$T/known_hosts"
 }
@@ -49,3 +49,14 @@ rssh() {
 }
 
 lab() { "$LABCTL" -i "$T/inventory.yaml" "$@"; }
+
+# try OUT COMMAND...: run COMMAND (stdout and stderr to OUT) where it may
+# fail; its status in RC.
+try() {
+	local out=$1
+	shift
+	set +e
+	"$@" > "$out" 2>&1
+	RC=$?
+	set -e
+}

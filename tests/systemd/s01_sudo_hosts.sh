@@ -5,16 +5,19 @@
 LC_NET=${LC_NET:-71}
 . "$(dirname "$0")/lib.sh"
 
-MADE=(plain pw de banner)   # before they boot: the cleanup destroys them
-host plain 1 &
-host pw 2 --password 'pw.with%odd=chars+@' &
-host de 3 --locale de_DE.UTF-8 &
-host banner 4 &
+MADE=(plain pw de banner noflock nosudo)   # before they boot: the cleanup destroys them
+host plain 1 --sudo &
+host pw 2 --sudo --password 'pw.with%odd=chars+@' &
+host de 3 --sudo --locale de_DE.UTF-8 &
+host banner 4 --sudo &
+host noflock 5 --sudo &
+host nosudo 6 &
 wait
-for n in 1 2 3 4; do rssh $n true || fail "host 127.0.$LC_NET.$n"; done
+for n in 1 2 3 4 5 6; do rssh $n true || fail "host 127.0.$LC_NET.$n"; done
 rssh 4 "sed -i '1i echo Welcome to this lab server, have a nice day' /home/admin/.bashrc"
 rssh 3 'stat -c %F /etc/passwd' | grep -qv '^regular file$' || fail "the locale is not German"
-ok "four systemd hosts, admin with sudo"
+rssh 5 'mv /usr/bin/flock /usr/bin/flock.gone && ! command -v flock' > /dev/null || fail "flock is not gone"
+ok "six systemd hosts, admin with sudo (one without sudo rights)"
 
 mkdir -p "$T/roles/web/files" "$T/roles/broken"
 echo "hello from labctl" > "$T/roles/web/files/index.html"
@@ -79,23 +82,28 @@ ok "second converge: 0 changed, one connection, one exec channel and two round t
 # error, and nothing changes on the host.
 echo "second version" > "$T/roles/web/files/index.html"
 inventory ""
-set +e
-lab converge pw > "$T/nopw.txt" 2>&1; rc=$?
-set -e
+try "$T/nopw.txt" lab converge pw
+rc=$RC
 [ "$rc" = 1 ] || fail "no become_password: exit $rc"
 grep -q "sudo on the host asks admin for a password: give it with become_password" "$T/nopw.txt" || fail "no become_password: $(cat "$T/nopw.txt")"
 inventory ", become_password: { from_env: LAB_SUDO_PW }"
-set +e
-LAB_SUDO_PW=wrong lab converge pw > "$T/badpw.txt" 2>&1; rc=$?
-set -e
+LAB_SUDO_PW=wrong try "$T/badpw.txt" lab converge pw
+rc=$RC
 [ "$rc" = 1 ] && grep -q "sudo on the host refused admin's become_password" "$T/badpw.txt" || fail "wrong password: $rc $(cat "$T/badpw.txt")"
 [ "$(rssh 2 cat /srv/web/index.html)" = "hello from labctl" ] || fail "the host changed although sudo failed"
-ok "sudo without its password, or with a wrong one: clear error, nothing changed"
+echo "  nosudo: { address: 127.0.$LC_NET.6, roles: [web] }" >> "$T/inventory.yaml"
+try "$T/nosudo.txt" lab converge nosudo
+rc=$RC
+# sudo -n cannot tell "not in sudoers" from "needs a password" before
+# authenticating: the message says both
+[ "$rc" = 1 ] && grep -q "sudo on the host asks admin for a password: .* (unless admin may not use sudo there at all)" "$T/nosudo.txt" ||
+	fail "not in sudoers: $rc $(cat "$T/nosudo.txt")"
+rssh 6 test ! -e /srv/web/index.html || fail "not in sudoers: the host was changed"
+ok "sudo without its password, with a wrong one, or not in sudoers: clear error, nothing changed"
 
 # A ~/.bashrc that prints breaks SFTP: named, nothing half-written.
-set +e
-lab converge banner > "$T/banner.txt" 2>&1; rc=$?
-set -e
+try "$T/banner.txt" lab converge banner
+rc=$RC
 [ "$rc" = 1 ] || fail "banner: exit $rc"
 grep -q "~/.bashrc on the host prints output for non-interactive shells: 'Welcome to this lab server, have a nice day'" "$T/banner.txt" || fail "banner: $(cat "$T/banner.txt")"
 rssh 4 "test ! -e /srv/web/index.html && test ! -e /etc/systemd/system/web.service" || fail "banner host was changed"
@@ -104,9 +112,8 @@ ok "a chatty ~/.bashrc is named; nothing changed"
 
 # A service that exits at once fails, with its journal.
 sed -i "s/de: { address: 127.0.$LC_NET.3, roles: \[web\] }/de: { address: 127.0.$LC_NET.3, roles: [web, broken] }/" "$T/inventory.yaml"
-set +e
-lab converge de > "$T/broken.txt" 2>&1; rc=$?
-set -e
+try "$T/broken.txt" lab converge de
+rc=$RC
 [ "$rc" = 1 ] || fail "broken service: exit $rc"
 grep -q "failed   service broken: service broken exited at once; journalctl -u broken -n 20:" "$T/broken.txt" &&
 	grep -q "about to fail" "$T/broken.txt" || fail "broken service: $(cat "$T/broken.txt")"
@@ -117,9 +124,8 @@ ok "a service that exits at once is a failure showing its journal"
 pid() { rssh 1 systemctl show -p MainPID --value web; }
 p1=$(pid)
 rssh 1 chattr +i /srv/web
-set +e
-lab --json converge plain > "$T/imm.json" 2>&1; rc=$?
-set -e
+try "$T/imm.json" lab --json converge plain
+rc=$RC
 rssh 1 chattr -i /srv/web
 [ "$rc" = 1 ] || fail "immutable: exit $rc"
 python3 - "$T/imm.json" <<'PY' || fail "immutable: $(cat "$T/imm.json")"
@@ -136,3 +142,16 @@ grep -q "changed  service web (restarted)" "$T/retry.txt" || fail "retry: $(cat 
 [ "$(http_get "http://127.0.$LC_NET.1:8099/index.html")" = "second version" ] || fail "retry: content"
 [ "$(pid)" != "$p1" ] || fail "retry: not restarted"
 ok "a failed upload restarts nothing; the next converge changes and restarts"
+
+# A host without flock: a clear error and nothing changed, unless the
+# inventory says lock: false.
+echo "  noflock: { address: 127.0.$LC_NET.5, roles: [web] }" >> "$T/inventory.yaml"
+try "$T/noflock.txt" lab converge noflock
+rc=$RC
+[ "$rc" = 1 ] && grep -q "cannot take the host lock: flock is not installed (util-linux); set lock: false" "$T/noflock.txt" ||
+	fail "no flock: $rc $(cat "$T/noflock.txt")"
+rssh 5 test ! -e /srv/web/index.html || fail "no flock: the host was changed"
+sed -i 's/^  noflock: { address: \(.*\), roles: \[web\] }$/  noflock: { address: \1, roles: [web], lock: false }/' "$T/inventory.yaml"
+lab converge noflock > "$T/nolock.txt" 2>&1 || { cat "$T/nolock.txt"; fail "lock: false"; }
+[ "$(http_get "http://127.0.$LC_NET.5:8099/index.html")" = "second version" ] || fail "lock: false: content"
+ok "no flock on the host: an error naming it, or lock: false"

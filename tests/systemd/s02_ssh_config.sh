@@ -6,10 +6,10 @@ LC_NET=${LC_NET:-72}
 . "$(dirname "$0")/lib.sh"
 
 MADE=(b1 b2 target vm)
-host b1 1 &
-host b2 2 &
-host target 3 &
-host vm 4 &
+host b1 1 --sudo &
+host b2 2 --sudo &
+host target 3 --sudo &
+host vm 4 --sudo &
 wait
 for n in 1 2 3 4; do rssh $n true || fail "host 127.0.$LC_NET.$n"; done
 # b2 is known by that name on b1 only, the target on b2 only
@@ -98,9 +98,8 @@ ok "ProxyJump through two bastions: converged, then 0 changed in two round trips
 cp "$T/lab_known_hosts" "$T/good_known_hosts"
 sed -i "s|^b2-internal .*|b2-internal $(key target)|" "$T/lab_known_hosts"
 echo "changed" > "$T/roles/site/files/index.txt"
-set +e
-lab converge app > "$T/badkey.txt" 2>&1; rc=$?
-set -e
+try "$T/badkey.txt" lab converge app
+rc=$RC
 cp "$T/good_known_hosts" "$T/lab_known_hosts"
 [ "$rc" = 1 ] || fail "a wrong bastion key: exit $rc"
 grep -q "jump host inner" "$T/badkey.txt" && grep -qi "host key" "$T/badkey.txt" || fail "wrong bastion key: $(cat "$T/badkey.txt")"

@@ -7,11 +7,11 @@ LC_NET=${LC_NET:-73}
 
 HOSTS=(postgresql chaos_engine demo_api twitter_collector frontend)
 MADE=(pg chaos api collector front)
-host pg 1 &
-host chaos 2 &
-host api 3 &
-host collector 4 &
-host front 5 &
+host pg 1 --sudo &
+host chaos 2 --sudo &
+host api 3 --sudo &
+host collector 4 --sudo &
+host front 5 --sudo &
 wait
 for n in 1 2 3 4 5; do rssh $n true || fail "host 127.0.$LC_NET.$n"; done
 ok "five systemd hosts"
