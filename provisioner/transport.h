@@ -106,9 +106,10 @@ void lc_transport_ssh_global_release(void);
  *
  * Host keys are checked strictly against the OpenSSH known_hosts file under
  * the name OpenSSH uses: the address (or hostkey_alias) for port 22,
- * "[address]:port" otherwise; through a jump host too, for every hop.  Hashed (|1|) entries work, lines that cannot be parsed are
- * skipped, "@revoked" entries refuse a key, a missing file is empty.  An
- * unknown host is refused unless accept_new_hostkeys, which appends one
+ * "[address]:port" otherwise; through a jump host too, for every hop.
+ * Hashed (|1|) entries work, lines that cannot be parsed are skipped,
+ * "@revoked" entries refuse a key, a missing file is empty.  An unknown
+ * host is refused unless accept_new_hostkeys, which appends one
  * line to the file (the file is never rewritten).  A host listed only with
  * keys of other types than the one it offers counts as changed, not new. */
 int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *opts,
