@@ -91,7 +91,6 @@ static int describe(struct lc_transport *t, struct lc_host_plan *p, struct lc_er
 	size_t i;
 	int rc = 0, status;
 
-	lc_script_prelude(&script);
 	if (lc_script_contents(&script, p)) {
 		if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err)))
 			goto out;
@@ -142,7 +141,6 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	int rc, status;
 
 	nonce_hex(nonce);
-	lc_script_prelude(&script);
 	if (opts->lock_holder) {  /* read-only runs (status) take no lock */
 		lc_script_lock(&script, p->host->lock, opts->lock_timeout, opts->lock_holder,
 			       nonce);
@@ -247,7 +245,6 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	/* Always one apply batch: it records the host's state even when
 	 * nothing changed, so drift is measured from this converge. */
 	lc_buf_reset(&script);
-	lc_script_prelude(&script);
 	lc_script_apply(&script, p, temps);
 	if ((rc = t->ops->run(t, script.buf, script.len, &out, &status, err))) {
 		/* no result came back: what the batch did is unknown, so nothing
@@ -281,28 +278,13 @@ static void become_hint(struct lc_error *err, const struct lc_host *h)
 		lc_error_prefix(err, "%s may not use sudo on the host (sudoers)", h->user);
 }
 
-/* What the exec channel runs: start.sh in /bin/sh whatever the login
- * shell, which starts priv.sh (through sudo when become says so). */
-static void shell_command(struct lc_buf *out, const struct lc_become *b)
-{
-	lc_buf_adds(out, "exec /bin/sh -c ");
-	lc_buf_add_shquote(out, lc_sh_start);
-	lc_buf_adds(out, " labctl ");
-	lc_buf_add_shquote(out, b->method ? b->method : "");
-	lc_buf_addc(out, ' ');
-	lc_buf_add_shquote(out, b->user ? b->user : "root");
-	lc_buf_adds(out, b->method && b->password ? " pw " : " '' ");
-	lc_buf_add_shquote(out, lc_sh_priv);
-	lc_buf_adds(out, " " LC_STATE_DIR);
-}
-
 static void run_host(struct pool *pool, struct lc_host_run *run)
 {
 	const struct lc_host *h = run->plan.host;
 	struct lc_ssh_opts o;
 	struct lc_transport *t = NULL;
 	struct lc_reach *r;
-	struct lc_buf cmd = LC_BUF_INIT, pw = LC_BUF_INIT;
+	struct lc_buf cmd = LC_BUF_INIT, pw = LC_BUF_INIT, lib = LC_BUF_INIT;
 	double t0 = now();
 	size_t i;
 	int rc;
@@ -310,8 +292,11 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	for (r = run->reach; r; r = r->jump)
 		r->opts.cancel = pool->opts->cancel;
 	o = run->reach->opts;
-	shell_command(&cmd, &h->become);
+	lc_script_shell_command(&cmd, h->become.method, h->become.user,
+				h->become.password != NULL);
 	o.shell_command = cmd.buf;
+	lc_script_shell_init(&lib);
+	o.shell_prelude = lib.buf;
 	if (h->become.method && h->become.password) {
 		lc_buf_addf(&pw, "%s\n__LC_SYNC__\n", h->become.password);
 		o.stdin_first = pw.buf;
@@ -321,6 +306,7 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 		explicit_bzero(pw.buf, pw.len);
 	lc_buf_release(&pw);
 	lc_buf_release(&cmd);
+	lc_buf_release(&lib);
 	if (rc) {
 		run->status = LC_HOST_UNREACHABLE;
 	} else {

@@ -7,8 +7,10 @@
 
 #include "codec.h"
 
-/* provisioner/sh/lib.sh, embedded at build time (cmake/embed.cmake) */
+/* provisioner/sh/, embedded at build time (cmake/embed.cmake) */
 extern const char lc_sh_lib[];
+extern const char lc_sh_start[];
+extern const char lc_sh_priv[];
 
 static void q(struct lc_buf *b, const char *s)
 {
@@ -22,7 +24,8 @@ static void arg(struct lc_buf *b, const char *s)
 	q(b, s ? s : "");
 }
 
-void lc_script_prelude(struct lc_buf *out)
+/* The paths of plan.h as shell variables. */
+static void paths(struct lc_buf *out)
 {
 	lc_buf_adds(out,
 		"LC_STATE_DIR=" LC_STATE_DIR " LC_STATE_FILE=" LC_STATE_FILE
@@ -33,7 +36,33 @@ void lc_script_prelude(struct lc_buf *out)
 		" LC_SERVICES_DIR=" LC_SERVICES_DIR "\n"
 		"LC_AGENT_STATUS=" LC_AGENT_STATUS " LC_SKIP_MARK=" LC_SKIP_MARK "\n");
 	lc_buf_addf(out, "LC_LOCK_EXIT=%d LC_TOOLS_EXIT=%d\n", LC_LOCK_EXIT, LC_TOOLS_EXIT);
+}
+
+void lc_script_prelude(struct lc_buf *out)
+{
+	paths(out);
 	lc_buf_adds(out, lc_sh_lib);
+}
+
+void lc_script_shell_init(struct lc_buf *out)
+{
+	paths(out);
+	lc_buf_adds(out, lc_sh_priv);
+	lc_buf_adds(out, lc_sh_lib);
+}
+
+void lc_script_shell_command(struct lc_buf *out, const char *become, const char *user,
+			     int password)
+{
+	if (!become) {
+		lc_buf_adds(out, "exec /bin/sh -s");
+		return;
+	}
+	lc_buf_adds(out, "exec /bin/sh -c ");
+	lc_buf_add_shquote(out, lc_sh_start);
+	lc_buf_adds(out, " labctl ");
+	lc_buf_add_shquote(out, user ? user : "root");
+	lc_buf_adds(out, password ? " pw" : " ''");
 }
 
 char *lc_script_temps_path(const struct lc_host_plan *p, const char *nonce)

@@ -1,8 +1,9 @@
 /* script.h - the batches labctl sends to a host's long-lived `sh`, and
  * the parsers of what comes back.  The shell code itself is in
  * provisioner/sh/ (lib.sh: the functions every batch calls; start.sh and
- * priv.sh: how the connection's shell starts), embedded at build time; a
- * batch is lc_script_prelude() followed by calls of those functions, with
+ * priv.sh: how the connection's shell starts), embedded at build time.
+ * The connection's shell reads lc_script_shell_init() once; a batch is
+ * calls of its functions, with
  * every value from the inventory or a role single-quoted as an argument
  * (lc_buf_add_shquote): nothing is expanded on the host.
  *
@@ -24,13 +25,20 @@
 #include "error.h"
 #include "plan.h"
 
-/* The start of every batch: the paths of plan.h as shell variables, and
- * the functions of lib.sh. */
+/* What every batch needs defined first: the paths of plan.h as shell
+ * variables, and the functions of lib.sh. */
 void lc_script_prelude(struct lc_buf *out);
 
-/* The text of provisioner/sh/start.sh and priv.sh (see there). */
-extern const char lc_sh_start[];
-extern const char lc_sh_priv[];
+/* What the connection's long-lived shell reads first, once (the
+ * transport's shell_prelude): the prelude with priv.sh between the paths
+ * and lib.sh. */
+void lc_script_shell_init(struct lc_buf *out);
+
+/* The command of the SSH exec channel: the long-lived shell itself, or
+ * with become (e.g. "sudo") start.sh, which starts it through sudo as
+ * user (NULL: root); password: a password line comes first on stdin. */
+void lc_script_shell_command(struct lc_buf *out, const char *become, const char *user,
+			     int password);
 
 /* Take the host's lock (fd 9, opened by the shell on LC_LOCK_FILE) before
  * anything else, waiting up to timeout seconds; on failure the batch exits

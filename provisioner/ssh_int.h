@@ -37,6 +37,7 @@ struct ssh_transport {
 	struct lc_buf errtail;     /* the last bytes of the shell's stderr */
 	char *stdin_first;         /* written ahead of a new shell's first batch (a
 				    * secret: wiped after use and on close) */
+	char *prelude;             /* opts.shell_prelude, sent after it */
 	int fresh;                 /* the shell has not run a batch yet */
 	struct lc_buf noise;       /* what the login shell printed before our first
 				    * batch's marker (rc files, a forced command) */

@@ -8,7 +8,8 @@
  *          status 0..255, or -1 when run() fails.
  *        - Each batch runs in a subshell with stdin from /dev/null: shell
  *          variables and `cd` do not carry over to the next batch, and a
- *          syntax error is just a failed batch (status 2).
+ *          syntax error is just a failed batch (status 2).  What
+ *          shell_prelude defines is there in every batch.
  *        - stderr is not returned (use 2>&1 in the script to get it); its
  *          tail only goes into the error message if the remote shell dies.
  *        - Output of the login shell before the first batch (a ~/.bashrc
@@ -91,6 +92,12 @@ struct lc_ssh_opts {
 	const char *stdin_first;    /* written to a new shell's stdin before its
 				     * first batch (a become password line); a
 				     * secret: never in a message */
+	const char *shell_prelude;  /* run by each new shell itself, not in a
+				     * batch's subshell, before its first batch:
+				     * the variables and functions every batch
+				     * uses, sent once per shell instead of in
+				     * every batch.  It must print nothing and
+				     * not read stdin. */
 	const volatile sig_atomic_t *cancel;  /* when it becomes non-zero, every
 					       * wait ends with LC_ECANCELED */
 };

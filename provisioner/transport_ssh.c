@@ -483,6 +483,10 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 	lc_buf_reset(&t->errtail);
 	if (t->fresh && t->stdin_first)
 		lc_buf_adds(&batch, t->stdin_first);
+	if (t->fresh && t->prelude) {
+		lc_buf_adds(&batch, t->prelude);
+		lc_buf_addc(&batch, '\n');
+	}
 	frame_batch(&batch, t->nonce, script, len);
 
 	for (;;) {
@@ -610,6 +614,7 @@ static void ssh_close(struct lc_transport *tp)
 	if (t->stdin_first)
 		explicit_bzero(t->stdin_first, strlen(t->stdin_first));
 	free(t->stdin_first);
+	free(t->prelude);
 	lc_buf_release(&t->noise);
 	free(t->where);
 	free(t);
@@ -704,6 +709,7 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	t->command_timeout_ms = o->command_timeout_ms;
 	t->shell_command = lc_xstrdup(o->shell_command ? o->shell_command : "sh");
 	t->stdin_first = o->stdin_first ? lc_xstrdup(o->stdin_first) : NULL;
+	t->prelude = o->shell_prelude ? lc_xstrdup(o->shell_prelude) : NULL;
 	lc_buf_init(&t->noise);
 	t->cancel = o->cancel;
 	t->name = lc_xstrdup(o->name ? o->name : o->address ? o->address : "?");

@@ -1,26 +1,21 @@
-# priv.sh - the long-lived shell of a connection, started by start.sh
-# (through sudo with become):  PW SSHD_PID STAGE STATE_DIR
-# PW "pw": sudo was given a password line on stdin, followed by a line
-# __LC_SYNC__; sudo reads the password only when it asks for one, so the
-# lines up to __LC_SYNC__ are read here and never run.  SSHD_PID: the
-# connection's sshd process, which the watchdog watches.  STAGE: the login
-# user's staging directory (become), or "".  The shell keeps STATE_DIR/lock
-# open on fd 9 for the whole connection: a lock taken on it lasts until
-# labctl disconnects, or dies.
+# priv.sh - the start of the connection's long-lived shell,
+#   /bin/sh -s [SSHD_PID STAGE]
+# which reads on its stdin the paths of plan.h as variables, this file,
+# lib.sh (all three once: lc_script_shell_init) and then the batches.  It
+# runs privileged when become says so (start.sh).  SSHD_PID: the
+# connection's sshd process, which the watchdog watches (default: this
+# shell's parent).  STAGE: the login user's staging directory (become), or
+# "".  The shell keeps LC_LOCK_FILE open on fd 9 for the whole connection:
+# a lock taken on it lasts until labctl disconnects, or dies.  Nothing is
+# printed on stdout.
 #
 # shellcheck shell=sh
 LC_ALL=C
 export LC_ALL
-if [ "$1" = pw ]; then
-	IFS= read -r lc_l
-	[ "$lc_l" = __LC_SYNC__ ] || IFS= read -r lc_l
-	unset lc_l
-fi
-LC_SSHD=$2
-LC_USTAGE=$3
+LC_SSHD=${1:-$PPID}
+LC_USTAGE=${2:-}
 export LC_SSHD LC_USTAGE
-[ -d "$4" ] || mkdir -p -- "$4" 2>/dev/null
-if { true 9>>"$4/lock"; } 2>/dev/null; then
-	exec /bin/sh 9>>"$4/lock"
+[ -d "$LC_STATE_DIR" ] || mkdir -p -- "$LC_STATE_DIR" 2>/dev/null
+if { true 9>>"$LC_LOCK_FILE"; } 2>/dev/null; then
+	exec 9>>"$LC_LOCK_FILE"
 fi
-exec /bin/sh

@@ -463,6 +463,42 @@ static void test_run_timeout(void **state)
 	free(kh);
 }
 
+/* shell_prelude runs in the long-lived shell once per shell: what it
+ * defines is in every batch, and a new shell (after a timeout) gets it
+ * again.  The counter lives in the parent shell, so a prelude sent twice
+ * to one shell would show 2. */
+static void test_run_prelude(void **state)
+{
+	struct lc_ssh_opts o;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_buf out = LC_BUF_INIT;
+	struct lc_transport *t;
+	const char *slow = "sleep 5";
+	char *id, *kh;
+	int status = 0;
+
+	(void)state;
+	SKIP_UNLESS_SSHD();
+	default_opts(&o, &id, &kh);
+	o.shell_prelude = "lc_n=$((${lc_n:-0} + 1))\nhi() { printf 'hi %s %s\\n' \"$1\" \"$lc_n\"; }";
+	o.command_timeout_ms = 1000;
+	t = open_ok(&o);
+	run_ok(t, "hi one", &out, 0);
+	assert_string_equal(out.buf, "hi one 1\n");
+	run_ok(t, "hi two; lc_n=7", &out, 0);
+	assert_string_equal(out.buf, "hi two 1\n");
+	run_ok(t, "hi three", &out, 0);
+	assert_string_equal(out.buf, "hi three 1\n");
+	assert_int_equal(t->ops->run(t, slow, strlen(slow), &out, &status, &err), LC_ETIMEOUT);
+	run_ok(t, "hi four", &out, 0);
+	assert_string_equal(out.buf, "hi four 1\n");
+	assert_int_equal(t->stats.exec_channels, 2);
+	t->ops->close(t);
+	lc_buf_release(&out);
+	free(id);
+	free(kh);
+}
+
 /* ---- put ------------------------------------------------------------ */
 
 static void test_put(void **state)
@@ -896,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_run_background_output_dropped),
 		cmocka_unit_test(test_run_shell_dies),
 		cmocka_unit_test(test_run_timeout),
+		cmocka_unit_test(test_run_prelude),
 		cmocka_unit_test(test_put),
 		cmocka_unit_test(test_hostkey_mismatch),
 		cmocka_unit_test(test_hostkey_unknown_and_accept_new),
