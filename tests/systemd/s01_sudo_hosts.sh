@@ -155,3 +155,18 @@ sed -i 's/^  noflock: { address: \(.*\), roles: \[web\] }$/  noflock: { address:
 lab converge noflock > "$T/nolock.txt" 2>&1 || { cat "$T/nolock.txt"; fail "lock: false"; }
 [ "$(http_get "http://127.0.$LC_NET.5:8099/index.html")" = "second version" ] || fail "lock: false: content"
 ok "no flock on the host: an error naming it, or lock: false"
+
+# A cloud image's root login: a forced command that tells who to log in
+# as, then closes.  Its words are in the error; nothing changes.
+printf '%s %s\n' \
+	"command=\"echo 'Please login as the user \\\"admin\\\" rather than the user \\\"root\\\".';echo;sleep 2;exit 142\"" \
+	"$(cat "$T/key.pub")" | rssh 6 'cat > /root/.ssh/authorized_keys'
+sed -i "/^  nosudo:/d" "$T/inventory.yaml"
+echo "  forced: { address: 127.0.$LC_NET.6, roles: [web], user: root, become: none }" >> "$T/inventory.yaml"
+try "$T/forced.txt" lab converge forced
+rc=$RC
+[ "$rc" = 1 ] && grep -q "exit status 142.*the login printed: 'Please login as the user \"admin\" rather than the user \"root\".'" "$T/forced.txt" ||
+	fail "forced command: $rc $(cat "$T/forced.txt")"
+ssh -i "$T/key" -o UserKnownHostsFile="$T/known_hosts" -o BatchMode=yes -o LogLevel=ERROR "admin@127.0.$LC_NET.6" \
+	test ! -e /srv/web/index.html || fail "forced command: the host was changed"
+ok "a forced command on root's key (cloud images) is shown in the error"
