@@ -1,6 +1,6 @@
 /* script.h - the batches labctl sends to a host's long-lived `sh`, and
  * the parsers of what comes back.  The shell code itself is in
- * provisioner/sh/ (lib.sh: the functions every batch calls; start.sh and
+ * provisioner/run/sh/ (lib.sh: the functions every batch calls; start.sh and
  * priv.sh: how the connection's shell starts), embedded at build time.
  * The connection's shell reads lc_script_shell_init() once; a batch is
  * calls of its functions, with

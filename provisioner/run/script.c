@@ -7,7 +7,7 @@
 
 #include "codec.h"
 
-/* provisioner/sh/, embedded at build time (cmake/embed.cmake) */
+/* provisioner/run/sh/, embedded at build time (cmake/embed.cmake) */
 extern const char lc_sh_lib[];
 extern const char lc_sh_start[];
 extern const char lc_sh_priv[];
