@@ -5,14 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-double lc_mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const struct lc_check_ops *ops_for(enum lc_check_kind kind)
 {
 	switch (kind) {
@@ -132,7 +124,7 @@ size_t lc_check_run_due(struct lc_check *c, double now,
 			continue;
 		if (cancel && cancel->cancelled && cancel->cancelled(cancel->arg))
 			break;
-		started = lc_mono_now();
+		started = lc_clock_now();
 		if (c->ops->run(s->state, out, cancel, &err) < 0) {
 			if (errors->len)
 				lc_buf_adds(errors, "; ");
@@ -145,8 +137,8 @@ size_t lc_check_run_due(struct lc_check *c, double now,
 		/* The next run is one interval after this one started; after a
 		 * run that overran its interval, the others get a second. */
 		s->next_due = started + (double)s->inst->interval;
-		if (s->next_due < lc_mono_now() + 1)
-			s->next_due = lc_mono_now() + 1;
+		if (s->next_due < lc_clock_now() + 1)
+			s->next_due = lc_clock_now() + 1;
 		ran++;
 	}
 	return ran;

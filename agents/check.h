@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "error.h"
 #include "metric.h"
@@ -72,8 +73,5 @@ double lc_checks_next_due(const struct lc_checks *cs, double now);
 size_t lc_check_run_due(struct lc_check *c, double now,
 			const struct lc_metric_base *base, struct lc_metrics *out,
 			struct lc_buf *errors, const struct lc_cancel *cancel);
-
-/* Monotonic clock in seconds. */
-double lc_mono_now(void);
 
 #endif

@@ -93,14 +93,6 @@ static void child_exec(const char *exe, int out_fd, int err_fd, int exec_err_fd,
 	_exit(127);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void kill_child(pid_t pid)
 {
 	kill(-pid, SIGKILL);
@@ -162,7 +154,7 @@ static enum run_end drain(int out_fd, int err_fd, struct lc_buf *out,
 	int i;
 
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		double left = deadline - now_s();
+		double left = deadline - lc_clock_now();
 		int ms;
 
 		if (cancel && cancel->cancelled && cancel->cancelled(cancel->arg))
@@ -207,7 +199,7 @@ static enum run_end reap(pid_t pid, int *status, double deadline,
 			return RUN_DONE;
 		if (cancel && cancel->cancelled && cancel->cancelled(cancel->arg))
 			return RUN_CANCELLED;
-		if (now_s() >= deadline)
+		if (lc_clock_now() >= deadline)
 			return RUN_TIMEOUT;
 		nanosleep(&ts, NULL);
 	}
@@ -249,7 +241,7 @@ static int custom_run(void *state, struct lc_metrics *out,
 	}
 	if (pid == 0)
 		child_exec(st->exe, outp[1], errp[1], execp[1], max_fd);
-	deadline = now_s() + (double)st->timeout;
+	deadline = lc_clock_now() + (double)st->timeout;
 	close_fd(&outp[1]);
 	close_fd(&errp[1]);
 	close_fd(&execp[1]);

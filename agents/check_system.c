@@ -4,6 +4,7 @@
  *   system.mem.total/used/free/usable           MB, /proc/meminfo
  *   system.disk.total/used/free  KB, statvfs("/") */
 #include "check.h"
+#include "files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,29 +27,12 @@ struct system_state {
 
 static int read_file(struct lc_buf *out, const char *path, struct lc_error *err)
 {
-	char chunk[4096];
-	ssize_t n;
-	int fd;
+	int e = lc_file_read(out, path, PROC_FILE_MAX);
 
-	lc_buf_reset(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return lc_error_set(err, LC_EIO, "cannot open %s: %s", path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			lc_error_set(err, LC_EIO, "cannot read %s: %s", path, strerror(errno));
-			close(fd);
-			return LC_EIO;
-		}
-		if (out->len + (size_t)n > PROC_FILE_MAX) {
-			close(fd);
-			return lc_error_set(err, LC_EIO, "%s is larger than expected", path);
-		}
-		lc_buf_add(out, chunk, (size_t)n);
-	}
-	close(fd);
+	if (e == -EFBIG)
+		return lc_error_set(err, LC_EIO, "%s is larger than expected", path);
+	if (e)
+		return lc_error_set(err, LC_EIO, "cannot read %s: %s", path, strerror(-e));
 	return 0;
 }
 

@@ -229,7 +229,7 @@ static void load_config(struct agent *a, int initial)
 	lc_checks_release(&a->checks);
 	lc_check_confs_release(&a->confs);
 	lc_check_confs_load(&a->confs, a->dir);
-	lc_checks_build(&a->checks, &a->confs, lc_mono_now());
+	lc_checks_build(&a->checks, &a->confs, lc_clock_now());
 
 	lc_metric_base_release(&a->base);
 	lc_metric_base_init(&a->base, a->conf.hostname, &a->conf.tags, a->conf.env);
@@ -359,7 +359,7 @@ static void run_due(struct agent *a)
 	size_t i;
 
 	for (i = 0; i < a->checks.nr && signalled != SIG_STOP; i++) {
-		double now = lc_mono_now();
+		double now = lc_clock_now();
 
 		if (lc_check_due(&a->checks.v[i], now))
 			run_check(a, &a->checks.v[i], now);
@@ -399,7 +399,7 @@ static int run_loop(struct agent *a)
 		run_due(a);
 		if (sync_intake(a))
 			write_status(a);
-		now = lc_mono_now();
+		now = lc_clock_now();
 		next = lc_checks_next_due(&a->checks, now);
 		/* At most a second, to report the forwarder's news promptly. */
 		wait_for(next - now < 1 ? next - now : 1);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "dash.h"
 #include "dd_api.h"
 #include "diff.h"
@@ -30,14 +31,6 @@ struct dash_run {
 	struct lc_buf not_applied;     /* JSON items, or text lines */
 	unsigned n_not_applied;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Write s with secrets and keys masked. */
 static void emit(struct dash_run *r, FILE *f, const char *s)
@@ -409,7 +402,7 @@ static void apply_step(struct dash_run *r, const struct lc_dash_step *s)
 static void recap(struct dash_run *r)
 {
 	struct lc_buf b = LC_BUF_INIT;
-	double secs = now() - r->t0;
+	double secs = lc_clock_now() - r->t0;
 	const unsigned *n = r->n;
 
 	if (r->ctx->json) {
@@ -463,7 +456,7 @@ static int exec_dash(struct lc_cmd_ctx *ctx)
 
 	memset(&r, 0, sizeof(r));
 	r.ctx = ctx;
-	r.t0 = now();
+	r.t0 = lc_clock_now();
 	lc_buf_init(&r.not_applied);
 	if (!ctx->n_args)
 		return usage(ctx, "dash needs 'plan' or 'apply'");

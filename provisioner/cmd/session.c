@@ -7,15 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "health.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void print_err(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *msg,
 		      const char *extra)
@@ -51,14 +44,12 @@ int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 {
 	struct lc_error err = LC_ERROR_INIT;
 	unsigned char *mask = NULL;
-	char hn[256] = "?", when[32];
-	time_t t = time(NULL);
-	struct tm tm;
+	char hn[256] = "?", when[LC_CLOCK_ISO];
 	size_t i;
 	int status = LC_EXIT_USAGE;
 
 	memset(s, 0, sizeof(*s));
-	s->t0 = now();
+	s->t0 = lc_clock_now();
 	{
 		const char *slash = strrchr(ctx->inventory, '/');
 		char *near = slash ? lc_xstrndup(ctx->inventory, (size_t)(slash - ctx->inventory)) :
@@ -110,8 +101,7 @@ int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 		goto fail;
 	}
 	gethostname(hn, sizeof(hn) - 1);
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	lc_clock_utc_iso(when, time(NULL));
 	s->holder = lc_xasprintf("labctl %s (pid %ld on %s) since %s", what, (long)getpid(), hn,
 				 when);
 	free(mask);
@@ -185,7 +175,7 @@ int lc_session_health(struct lc_session *s, int report)
 
 double lc_session_seconds(const struct lc_session *s)
 {
-	return now() - s->t0;
+	return lc_clock_now() - s->t0;
 }
 
 void lc_session_close(struct lc_session *s)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "files.h"
 #include "json.h"
 #include "template.h"
 
@@ -508,7 +508,7 @@ int lc_dash_load(struct lc_dash_defs *out, const char *dir, const struct lc_inve
 			continue;
 		}
 		free(name);
-		if ((r = lc_read_file(&data, path, DEF_MAX_BYTES)) < 0)
+		if ((r = lc_file_read(&data, path, DEF_MAX_BYTES)) < 0)
 			rc = lc_error_set(err, LC_EIO, "%s: %s", path, r == -EFBIG ?
 					  "larger than 4 MiB" : strerror(-r));
 		else

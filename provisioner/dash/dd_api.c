@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "json.h"
 
 #define MAX_ANSWER (64u << 20)
@@ -284,14 +285,6 @@ static void setup(struct lc_dd_api *api, struct call *c, const char *method, con
 	free(noproxy);   /* libcurl copies string options */
 }
 
-static void wait_s(unsigned s)
-{
-	struct timespec ts = { (time_t)s, 0 };
-
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
 int lc_dd_api_call(struct lc_dd_api *api, struct lc_node **out, long *status,
 		   const char *method, const char *path, const char *body,
 		   struct lc_error *err)
@@ -359,7 +352,7 @@ int lc_dd_api_call(struct lc_dd_api *api, struct lc_node **out, long *status,
 			api->rate_limited++;
 			if (api->on_wait)
 				api->on_wait(api->data, method, path, s);
-			wait_s(s);
+			lc_clock_sleep_ms((long)s * 1000);
 			continue;
 		}
 		break;

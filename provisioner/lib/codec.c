@@ -1,97 +1,61 @@
-/* codec.c - base64 decoding and whole-file reads. */
+/* codec.c - base64 through OpenSSL. */
 #include "codec.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <string.h>
 
-static int b64val(unsigned char c)
+#include <openssl/evp.h>
+
+void lc_base64_encode(struct lc_buf *out, const void *data, size_t len, int pad)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	size_t start = out->len, n;
+
+	if (len > (size_t)1 << 30)  /* EVP takes an int; nothing here is that big */
+		len = (size_t)1 << 30;
+	lc_buf_grow(out, (len + 2) / 3 * 4 + 1);
+	n = (size_t)EVP_EncodeBlock((unsigned char *)out->buf + start, data, (int)len);
+	while (!pad && n && out->buf[start + n - 1] == '=')
+		n--;
+	lc_buf_setlen(out, start + n);
 }
 
 int lc_base64_decode(struct lc_buf *out, const char *in, size_t len)
 {
-	unsigned acc = 0;
-	int bits = 0;
-	size_t i;
+	struct lc_buf clean = LC_BUF_INIT;
+	size_t i, pads = 0, start = out->len;
+	int n, rc = 0;
 
-	lc_buf_grow(out, len / 4 * 3 + 3);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-		int v;
-
-		if (c == '=' )
-			break;
-		if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
-			continue;
-		v = b64val(c);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			lc_buf_addc(out, (char)((acc >> bits) & 0xff));
-		}
+	/* EVP_DecodeBlock wants whole groups without white space */
+	lc_buf_grow(&clean, len + 4);
+	for (i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", in[i]) || !in[i])
+			lc_buf_addc(&clean, in[i]);
+	while (clean.len && clean.buf[clean.len - 1] == '=' && pads < 2) {
+		lc_buf_setlen(&clean, clean.len - 1);
+		pads++;
 	}
-	return 0;
-}
-
-int lc_read_file(struct lc_buf *out, const char *path, size_t max)
-{
-	struct stat st;
-	int fd, rc = 0;
-
-	lc_buf_reset(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
+	if (clean.len % 4 == 1 || memchr(clean.buf, '=', clean.len) ||
+	    memchr(clean.buf, '\0', clean.len)) {
+		rc = -1;
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EISDIR;
+	pads = (4 - clean.len % 4) % 4;
+	for (i = 0; i < pads; i++)
+		lc_buf_addc(&clean, '=');
+	if (clean.len > (size_t)1 << 30) {
+		rc = -1;
 		goto out;
 	}
-	if ((size_t)st.st_size > max) {
-		rc = -EFBIG;
+	lc_buf_grow(out, clean.len / 4 * 3 + 1);
+	n = EVP_DecodeBlock((unsigned char *)out->buf + start, (unsigned char *)clean.buf,
+			    (int)clean.len);
+	if (n < 0 || (size_t)n < pads) {
+		rc = -1;
 		goto out;
 	}
-	lc_buf_grow(out, (size_t)st.st_size);
-	for (;;) {
-		ssize_t n;
-
-		lc_buf_grow(out, 65536);
-		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		out->len += (size_t)n;
-		if (out->len > max) {
-			rc = -EFBIG;
-			goto out;
-		}
-	}
-	out->buf[out->len] = '\0';
+	lc_buf_setlen(out, start + (size_t)n - pads);
 out:
-	close(fd);
+	if (rc)
+		lc_buf_setlen(out, start);
+	lc_buf_release(&clean);
 	return rc;
 }

@@ -35,7 +35,7 @@ static int unlock_root(const char *upper, struct lc_error *err)
 
 	lc_buf_addf(&path, "%s/etc/shadow", upper);
 	if (access(path.buf, F_OK) == 0 || stat("/etc/shadow", &st) < 0 ||
-	    lc_local_read_file(&in, "/etc/shadow", SMALL_FILE_MAX) < 0)
+	    lc_file_read(&in, "/etc/shadow", SMALL_FILE_MAX) < 0)
 		goto out;  /* the host has its own already, or there is none */
 	line = !strncmp(in.buf, "root:", 5) ? in.buf : strstr(in.buf, "\nroot:");
 	if (!line)
@@ -64,11 +64,11 @@ static int update_hosts_file(const char *path, const struct lc_local_host *spec,
 	struct lc_buf in = LC_BUF_INIT, out = LC_BUF_INIT, ours = LC_BUF_INIT;
 	const char *line, *nl;
 	size_t len;
-	int rc = 0;
+	int rc = 0, e;
 
-	if (lc_local_read_file(&in, path, SMALL_FILE_MAX) < 0 &&
-	    lc_local_read_file(&in, "/etc/hosts", SMALL_FILE_MAX) < 0 && errno != ENOENT) {
-		rc = lc_error_set(err, LC_EIO, "reading /etc/hosts: %s", strerror(errno));
+	if (lc_file_read(&in, path, SMALL_FILE_MAX) < 0 &&
+	    (e = lc_file_read(&in, "/etc/hosts", SMALL_FILE_MAX)) < 0 && e != -ENOENT) {
+		rc = lc_error_set(err, LC_EIO, "reading /etc/hosts: %s", strerror(-e));
 		goto out;
 	}
 	lc_buf_addf(&ours, "\t%s", spec->name);
@@ -251,9 +251,9 @@ static void log_line(const char *a, const char *b, int num)
 		digits[n++] = '-';
 	n += fmt_uint(digits + n, num < 0 ? 0U - (unsigned)num : (unsigned)num);
 	digits[n++] = '\n';
-	if (lc_local_write_all(2, a, strlen(a)) < 0 || lc_local_write_all(2, b, strlen(b)) < 0)
+	if (lc_file_write_all(2, a, strlen(a)) < 0 || lc_file_write_all(2, b, strlen(b)) < 0)
 		return;
-	(void)lc_local_write_all(2, digits, n);
+	(void)lc_file_write_all(2, digits, n);
 }
 
 static void noop_handler(int sig)
@@ -351,15 +351,13 @@ static void __attribute__((noreturn)) init_main(const struct job *j, int rfd,
 	kill(-1, SIGTERM);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + INIT_GRACE_MS;
+	deadline = lc_clock_ms() + INIT_GRACE_MS;
 	for (;;) {
 		while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
 			;
 		if (p < 0 && errno == ECHILD)
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= deadline)
+		if (lc_clock_ms() >= deadline)
 			break;
 		ts.tv_sec = 0;
 		ts.tv_nsec = 50 * 1000000L;
@@ -416,7 +414,7 @@ static void __attribute__((noreturn)) start_child(const struct job *j, int rfd)
 	len = fmt_uint(digits, (unsigned)pid);
 	digits[len++] = '\n';
 	pidfd = open(j->h.pidfile.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (pidfd < 0 || lc_local_write_all(pidfd, digits, len) < 0 || close(pidfd) < 0) {
+	if (pidfd < 0 || lc_file_write_all(pidfd, digits, len) < 0 || close(pidfd) < 0) {
 		kill(pid, SIGKILL);
 		fail_child(rfd, STEP_PIDFILE);
 	}
@@ -504,7 +502,7 @@ void lc_local_job_collect(struct job *j, long long deadline)
 	ssize_t got;
 
 	for (;;) {
-		timeout = (int)(deadline - lc_local_now_ms());
+		timeout = (int)(deadline - lc_clock_ms());
 		pfd.fd = j->fd;
 		pfd.events = POLLIN;
 		if (timeout > 0 && (got = poll(&pfd, 1, timeout)) < 0 && errno == EINTR)
@@ -568,9 +566,9 @@ void lc_local_jobs_wait_tcp(struct job *jobs, size_t n, long long deadline)
 		}
 		if (!left)
 			goto out;
-		if (lc_local_now_ms() >= deadline)
+		if (lc_clock_ms() >= deadline)
 			break;
-		lc_local_sleep_ms(20);
+		lc_clock_sleep_ms(20);
 	}
 	for (i = 0; i < n; i++) {
 		struct job *j = &jobs[i];

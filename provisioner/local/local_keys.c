@@ -269,7 +269,7 @@ int lc_local_write_known_hosts(const char *state, struct lc_error *err)
 		lc_buf_reset(&key);
 		lc_buf_addf(&key, "%s" HOST_KEY ".pub", h.upper.buf);
 		if (lc_local_host_init_pid(&h) && lc_local_read_endpoint(&h, &addr, &port) == 0 &&
-		    lc_local_read_file(&pub, key.buf, 4096) == 0 &&
+		    lc_file_read(&pub, key.buf, 4096) == 0 &&
 		    !strncmp(pub.buf, "ssh-ed25519 ", 12)) {
 			/* keep "ssh-ed25519 BASE64", drop the comment */
 			sp = strpbrk(pub.buf + 12, " \n");

@@ -1,6 +1,6 @@
 /* local_sys.c - small system helpers for the local lab files (see
- * provider_local_int.h): time, whole small files, directories, running a
- * command, a TCP probe, a log tail for messages.  lc_local_write_all()
+ * provider_local_int.h): writing files, directories, running a
+ * command, a TCP probe, a log tail for messages.  lc_file_write_all()
  * and lc_local_close_from() are also called by the forked children. */
 #include "provider_local_int.h"
 
@@ -21,65 +21,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-long long lc_local_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void lc_local_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Read a whole (small) file into out; -1 with errno on failure. */
-int lc_local_read_file(struct lc_buf *out, const char *path, size_t max)
-{
-	char tmp[4096];
-	ssize_t r;
-	int fd, saved;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		r = read(fd, tmp, sizeof(tmp));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (out->len + (size_t)r > max) {
-			errno = EFBIG;
-			r = -1;
-			break;
-		}
-		lc_buf_add(out, tmp, (size_t)r);
-	}
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return r < 0 ? -1 : 0;
-}
-
-int lc_local_write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write path (truncating) with exactly this mode, whatever the umask. */
 int lc_local_write_file(const char *path, const char *data, size_t len,
 			mode_t mode, struct lc_error *err)
@@ -89,7 +30,7 @@ int lc_local_write_file(const char *path, const char *data, size_t len,
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return lc_error_set(err, LC_EIO, "writing %s: %s", path, strerror(errno));
-	if (fchmod(fd, mode) < 0 || lc_local_write_all(fd, data, len) < 0)
+	if (fchmod(fd, mode) < 0 || lc_file_write_all(fd, data, len) < 0)
 		rc = lc_error_set(err, LC_EIO, "writing %s: %s", path, strerror(errno));
 	if (close(fd) < 0 && !rc)
 		rc = lc_error_set(err, LC_EIO, "writing %s: %s", path, strerror(errno));
@@ -248,7 +189,7 @@ void lc_local_add_log_tail(struct lc_buf *out, const char *label, const char *pa
 	struct lc_buf b = LC_BUF_INIT;
 	size_t start = 0, i;
 
-	if (lc_local_read_file(&b, path, SMALL_FILE_MAX) < 0 || !b.len)
+	if (lc_file_read(&b, path, SMALL_FILE_MAX) < 0 || !b.len)
 		goto out;
 	while (b.len && (b.buf[b.len - 1] == '\n' || b.buf[b.len - 1] == ' '))
 		lc_buf_setlen(&b, b.len - 1);

@@ -49,7 +49,7 @@ static int pid_is_zombie(pid_t pid)
 	int z = 0;
 
 	lc_buf_addf(&path, "/proc/%d/stat", (int)pid);
-	if (lc_local_read_file(&stat_line, path.buf, 4096) == 0 &&
+	if (lc_file_read(&stat_line, path.buf, 4096) == 0 &&
 	    (p = strrchr(stat_line.buf, ')')) != NULL && p[1] == ' ')
 		z = p[2] == 'Z' || p[2] == 'X';
 	lc_buf_release(&path);
@@ -100,7 +100,7 @@ static pid_t scan_for_init(const struct host *h)
 		lc_buf_reset(&path);
 		lc_buf_reset(&status);
 		lc_buf_addf(&path, "/proc/%ld/status", v);
-		if (lc_local_read_file(&status, path.buf, 65536) < 0 ||
+		if (lc_file_read(&status, path.buf, 65536) < 0 ||
 		    !(ns = strstr(status.buf, "\nNSpid:")))
 			continue;
 		nl = strchr(ns + 1, '\n');
@@ -121,7 +121,7 @@ pid_t lc_local_host_init_pid(const struct host *h)
 	char *end;
 	long v = 0;
 
-	if (lc_local_read_file(&b, h->pidfile.buf, 64) == 0) {
+	if (lc_file_read(&b, h->pidfile.buf, 64) == 0) {
 		errno = 0;
 		v = strtol(b.buf, &end, 10);
 		if (errno || end == b.buf || v <= 1 || v > INT_MAX)
@@ -144,7 +144,7 @@ int lc_local_read_endpoint(const struct host *h, struct lc_buf *addr, int *port)
 	long v;
 	int rc = -1;
 
-	if (lc_local_read_file(&b, h->endpoint.buf, 256) < 0)
+	if (lc_file_read(&b, h->endpoint.buf, 256) < 0)
 		goto out;
 	sp = strchr(b.buf, ' ');
 	if (!sp)
@@ -194,7 +194,7 @@ static int overlay_available(void)
 	size_t i;
 	int ok = 0;
 
-	if (lc_local_read_file(&b, "/proc/filesystems", SMALL_FILE_MAX) == 0 &&
+	if (lc_file_read(&b, "/proc/filesystems", SMALL_FILE_MAX) == 0 &&
 	    strstr(b.buf, "\toverlay\n"))
 		ok = 1;
 	/* Not loaded yet: mount(2) loads the module on demand if it exists. */
@@ -235,7 +235,7 @@ int lc_local_check(struct lc_error *err)
  * pids[i] == 0 means nothing to stop for hosts[i]. */
 static int stop_inits(pid_t *pids, struct host *hosts, size_t n, struct lc_error *err)
 {
-	long long deadline = lc_local_now_ms() + STOP_TIMEOUT_MS;
+	int64_t deadline = lc_clock_ms() + STOP_TIMEOUT_MS;
 	size_t i, left;
 	int killed = 0, rc = 0;
 
@@ -251,16 +251,16 @@ static int stop_inits(pid_t *pids, struct host *hosts, size_t n, struct lc_error
 		}
 		if (!left)
 			break;
-		if (lc_local_now_ms() >= deadline) {
+		if (lc_clock_ms() >= deadline) {
 			if (killed)
 				break;
 			for (i = 0; i < n; i++)
 				if (pids[i])
 					kill(pids[i], SIGKILL);
 			killed = 1;
-			deadline = lc_local_now_ms() + STOP_TIMEOUT_MS;
+			deadline = lc_clock_ms() + STOP_TIMEOUT_MS;
 		}
-		lc_local_sleep_ms(20);
+		lc_clock_sleep_ms(20);
 	}
 	for (i = 0; i < n; i++)
 		if (pids[i])
@@ -381,8 +381,8 @@ int lc_local_up(const char *state_dir, const struct lc_local_host *hosts,
 		goto out;
 	lc_local_key_path(&pubpath, state.buf);
 	lc_buf_adds(&pubpath, ".pub");
-	if (lc_local_read_file(&pub, pubpath.buf, 16384) < 0) {
-		rc = lc_error_set(err, LC_EIO, "reading %s: %s", pubpath.buf, strerror(errno));
+	if ((rc = lc_file_read(&pub, pubpath.buf, 16384)) < 0) {
+		rc = lc_error_set(err, LC_EIO, "reading %s: %s", pubpath.buf, strerror(-rc));
 		goto out;
 	}
 
@@ -450,7 +450,7 @@ int lc_local_up(const char *state_dir, const struct lc_local_host *hosts,
 			lc_local_job_build(j, state.buf);
 		}
 	}
-	deadline = lc_local_now_ms() + START_TIMEOUT_MS;
+	deadline = lc_clock_ms() + START_TIMEOUT_MS;
 	for (i = 0; i < n; i++)
 		if (jobs[i].active)
 			lc_local_job_fork(&jobs[i]);

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "files.h"
 #include "provider_local.h"
 
 #define SSHD_PATH "/usr/sbin/sshd"
@@ -37,11 +39,6 @@ struct job {
 };
 
 /* local_sys.c: small helpers */
-long long lc_local_now_ms(void);
-void lc_local_sleep_ms(long ms);
-/* Read a whole (small) file into out; -1 with errno on failure. */
-int lc_local_read_file(struct lc_buf *out, const char *path, size_t max);
-int lc_local_write_all(int fd, const char *p, size_t len);
 /* Write path (truncating) with exactly this mode, whatever the umask. */
 int lc_local_write_file(const char *path, const char *data, size_t len,
 			mode_t mode, struct lc_error *err);

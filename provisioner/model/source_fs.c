@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "codec.h"
+#include "files.h"
 #include "yamlx.h"
 
 static int fs_stat(struct lc_source *s, const char *path, enum lc_src_kind *kind, int *mode,
@@ -31,7 +31,7 @@ static int fs_stat(struct lc_source *s, const char *path, enum lc_src_kind *kind
 static int fs_read(struct lc_source *s, const char *path, struct lc_buf *out, size_t max,
 		   struct lc_error *err)
 {
-	int rc = lc_read_file(out, path, max);
+	int rc = lc_file_read(out, path, max);
 
 	(void)s;
 	if (rc == -EFBIG)

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "files.h"
 #include "source.h"
 #include "fetch.h"
 #include "template.h"
@@ -403,7 +403,7 @@ static int add_op(struct lc_host_plan *p, struct lc_plan_scope *s, const struct 
 
 		if (op->src_source)
 			rc = lc_source_read(op->src_source, op->src, &src, 16u << 20, err);
-		else if ((rc = lc_read_file(&src, op->src, 16u << 20)) < 0)
+		else if ((rc = lc_file_read(&src, op->src, 16u << 20)) < 0)
 			rc = lc_error_set(err, LC_EIO, "%s", strerror(-rc));
 		if (rc) {
 			free(path);

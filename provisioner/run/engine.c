@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "rand.h"
 #include "reach.h"
 #include "script.h"
 
@@ -20,29 +22,6 @@ struct pool {
 	const struct lc_engine_opts *opts;
 	pthread_mutex_t lock;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void nonce_hex(char out[17])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char b[8];
-	size_t i;
-
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		memset(b, 0x5a, sizeof(b));  /* uniqueness only; not a secret */
-	for (i = 0; i < 8; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
-	out[16] = '\0';
-}
 
 /* Decide every resource from the facts: files, dirs and commands in order,
  * then services (they watch the others).  A resource that cannot be decided
@@ -140,7 +119,9 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	size_t i;
 	int rc, status;
 
-	nonce_hex(nonce);
+	if (lc_rand_hex(nonce, 8))  /* uniqueness only; not a secret */
+		snprintf(nonce, sizeof(nonce), "%08lx%08lx", (unsigned long)getpid(),
+			 (unsigned long)lc_clock_ms() & 0xffffffffUL);
 	if (opts->lock_holder) {  /* read-only runs (status) take no lock */
 		lc_script_lock(&script, p->host->lock, opts->lock_timeout, opts->lock_holder,
 			       nonce);
@@ -285,7 +266,7 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	struct lc_transport *t = NULL;
 	struct lc_reach *r;
 	struct lc_buf cmd = LC_BUF_INIT, pw = LC_BUF_INIT, lib = LC_BUF_INIT;
-	double t0 = now();
+	double t0 = lc_clock_now();
 	size_t i;
 	int rc;
 
@@ -328,7 +309,7 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 		    run->plan.res[i].action == LC_SVC_RESTART)
 			run->restarts++;
 	}
-	run->seconds = now() - t0;
+	run->seconds = lc_clock_now() - t0;
 }
 
 static void *worker(void *arg)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 
 #define RETRY_MS 200
 
@@ -17,14 +18,6 @@ struct slot {
 	int active;
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int lc_health_global_init(struct lc_error *err)
 {
@@ -84,7 +77,7 @@ int lc_health_run(struct lc_health_check *checks, size_t n, struct lc_error *err
 	CURLM *m;
 	size_t i, pending = n;
 	int failed = 0;
-	double t0 = now();
+	double t0 = lc_clock_now();
 
 	if (!n)
 		return 0;
@@ -105,7 +98,7 @@ int lc_health_run(struct lc_health_check *checks, size_t n, struct lc_error *err
 	while (pending) {
 		CURLMsg *msg;
 		int running, left;
-		double t = now();
+		double t = lc_clock_now();
 
 		curl_multi_perform(m, &running);
 		while ((msg = curl_multi_info_read(m, &left))) {
@@ -119,7 +112,7 @@ int lc_health_run(struct lc_health_check *checks, size_t n, struct lc_error *err
 			curl_multi_remove_handle(m, msg->easy_handle);
 			s->active = 0;
 			s->c->got_status = code;
-			t = now();
+			t = lc_clock_now();
 			if (msg->data.result == CURLE_OK && code == s->c->want_status) {
 				s->c->ok = 1;
 				finish(s, t, NULL);
@@ -141,7 +134,7 @@ int lc_health_run(struct lc_health_check *checks, size_t n, struct lc_error *err
 				s->next_try = t + RETRY_MS / 1000.0;
 			}
 		}
-		t = now();
+		t = lc_clock_now();
 		for (i = 0; i < n; i++)
 			if (!slots[i].active && slots[i].next_try > 0 && t >= slots[i].next_try &&
 			    start(m, &slots[i], t)) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "codec.h"
 
 /* provisioner/run/sh/, embedded at build time (cmake/embed.cmake) */
@@ -595,13 +596,9 @@ static void service_op(struct lc_buf *out, const struct lc_host_plan *p, const s
 }
 
 /* The host's clock as the facts batch read it, else ours: ISO 8601 UTC. */
-static void converged_at(char out[32], const struct lc_host_plan *p)
+static void converged_at(char out[LC_CLOCK_ISO], const struct lc_host_plan *p)
 {
-	time_t t = p->host_now > 0 ? (time_t)p->host_now : time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	lc_clock_utc_iso(out, p->host_now > 0 ? (time_t)p->host_now : time(NULL));
 }
 
 /* The digest cache: the files whose digest the facts batch took (or found
@@ -637,7 +634,7 @@ static void sums_write(struct lc_buf *out, const struct lc_host_plan *p)
 static void state_write(struct lc_buf *out, const struct lc_host_plan *p)
 {
 	struct lc_buf js = LC_BUF_INIT;
-	char when[32];
+	char when[LC_CLOCK_ISO];
 	size_t i;
 
 	converged_at(when, p);

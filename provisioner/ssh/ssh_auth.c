@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
+#include "files.h"
+
 static const char rsa_advice[] =
 	"RSA keys cannot log in to OpenSSH 8.8 or later with libssh2 1.10 "
 	"(no rsa-sha2 signatures); use an ed25519 or ECDSA key";
@@ -54,10 +57,10 @@ static void key_file_info(const char *priv, const char *pub, int *rsa, int *encr
 	const char *b, *e;
 
 	*rsa = *encrypted = 0;
-	if (pub && !lc_ssh_read_local_file(&data, pub, FILE_MAX))
+	if (pub && !lc_file_read(&data, pub, FILE_MAX))
 		*rsa = !strncmp(data.buf, "ssh-rsa ", 8);
 	lc_buf_reset(&data);
-	if (lc_ssh_read_local_file(&data, priv, FILE_MAX))
+	if (lc_file_read(&data, priv, FILE_MAX))
 		goto out;
 	if (strstr(data.buf, "BEGIN RSA PRIVATE KEY"))
 		*rsa = 1;
@@ -69,7 +72,8 @@ static void key_file_info(const char *priv, const char *pub, int *rsa, int *encr
 		goto out;
 	b += sizeof(begin) - 1;
 	e = strstr(b, "-----END");
-	lc_ssh_b64_decode(&bin, b, e ? (size_t)(e - b) : strlen(b));
+	if (lc_base64_decode(&bin, b, e ? (size_t)(e - b) : strlen(b)))
+		goto out;
 	/* magic\0, string cipher, string kdf, string kdfopts, u32 n, string pub */
 	p = (const unsigned char *)bin.buf;
 	left = bin.len;

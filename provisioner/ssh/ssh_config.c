@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "codec.h"
+#include "files.h"
 
 #define CONFIG_MAX ((size_t)1 << 20)
 #define INCLUDE_DEPTH 16
@@ -298,7 +298,7 @@ static int parse_file(struct lc_ssh_config *c, const char *path, int missing_ok,
 	struct lc_buf data = LC_BUF_INIT;
 	const char *s, *end;
 	unsigned line = 0;
-	int rc = lc_read_file(&data, path, CONFIG_MAX);
+	int rc = lc_file_read(&data, path, CONFIG_MAX);
 
 	if (rc == -ENOENT && missing_ok) {
 		lc_buf_release(&data);

@@ -1,7 +1,6 @@
 /* ssh_hostkey.c - host keys for the SSH transport: reading known_hosts
  * (line by line, hashed entries and @revoked too), the host key algorithms
- * to offer, checking the key the host offered, appending a new one.  Also
- * base64 and reading local files, which ssh_auth.c uses too. */
+ * to offer, checking the key the host offered, appending a new one. */
 #include "ssh_int.h"
 
 #include <errno.h>
@@ -9,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "codec.h"
+#include "files.h"
 
 /* Host key algorithms in order of preference (DESIGN §4: ed25519 first,
  * so we get the key OpenSSH wrote) with their known_hosts key-type bit.
@@ -40,89 +42,6 @@ static const struct keytype {
 	{ LIBSSH2_HOSTKEY_TYPE_DSS, LIBSSH2_KNOWNHOST_KEY_SSHDSS, "ssh-dss" },
 };
 
-/* ---- small helpers: base64, local files ----------------------------- */
-
-static const char b64chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void b64_encode(struct lc_buf *b, const unsigned char *p, size_t len, int pad)
-{
-	size_t i;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		lc_buf_addc(b, b64chars[p[i] >> 2]);
-		lc_buf_addc(b, b64chars[(p[i] & 3) << 4 | p[i + 1] >> 4]);
-		lc_buf_addc(b, b64chars[(p[i + 1] & 15) << 2 | p[i + 2] >> 6]);
-		lc_buf_addc(b, b64chars[p[i + 2] & 63]);
-	}
-	if (len - i == 1) {
-		lc_buf_addc(b, b64chars[p[i] >> 2]);
-		lc_buf_addc(b, b64chars[(p[i] & 3) << 4]);
-		if (pad)
-			lc_buf_adds(b, "==");
-	} else if (len - i == 2) {
-		lc_buf_addc(b, b64chars[p[i] >> 2]);
-		lc_buf_addc(b, b64chars[(p[i] & 3) << 4 | p[i + 1] >> 4]);
-		lc_buf_addc(b, b64chars[(p[i + 1] & 15) << 2]);
-		if (pad)
-			lc_buf_addc(b, '=');
-	}
-}
-
-/* Decode base64 (whitespace skipped) until '=', a non-base64 byte or end. */
-void lc_ssh_b64_decode(struct lc_buf *b, const char *s, size_t len)
-{
-	unsigned acc = 0;
-	int bits = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		const char *c;
-		if (s[i] == '\n' || s[i] == '\r' || s[i] == ' ' || s[i] == '\t')
-			continue;
-		c = s[i] ? strchr(b64chars, s[i]) : NULL;
-		if (!c)
-			break;
-		acc = (acc << 6 | (unsigned)(c - b64chars)) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			lc_buf_addc(b, (char)(acc >> bits & 0xff));
-		}
-	}
-}
-
-/* Read a local file into b, at most max bytes.  Returns 0 or an errno
- * value (EFBIG when larger than max). */
-int lc_ssh_read_local_file(struct lc_buf *b, const char *path, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return errno;
-	for (;;) {
-		ssize_t n;
-		lc_buf_grow(b, 8192);
-		n = read(fd, b->buf + b->len, b->alloc - b->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		lc_buf_setlen(b, b->len + (size_t)n);
-		if (b->len > max) {
-			ret = EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	return ret;
-}
-
 /* ---- host keys ------------------------------------------------------ */
 
 /* The name OpenSSH uses in known_hosts: "host", or "[host]:port". */
@@ -148,7 +67,7 @@ int lc_ssh_load_known_hosts(struct ssh_transport *t, const char *file,
 	const char *p, *end;
 	int e, rc = 0;
 
-	e = lc_ssh_read_local_file(&data, file, FILE_MAX);
+	e = -lc_file_read(&data, file, FILE_MAX);
 	if (e && e != ENOENT) {
 		rc = lc_error_set(err, LC_EIO, "%s: cannot read known hosts file %s: %s",
 				  t->where, file, strerror(e));
@@ -260,7 +179,7 @@ static int append_known_host(struct ssh_transport *t, const char *file,
 	    pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
 		lc_buf_addc(&line, '\n');
 	lc_buf_addf(&line, "%s %s ", name, kt->name);
-	b64_encode(&line, (const unsigned char *)key, keylen, 1);
+	lc_base64_encode(&line, key, keylen, 1);
 	lc_buf_addc(&line, '\n');
 	while (off < line.len) {
 		ssize_t n = write(fd, line.buf + off, line.len - off);
@@ -303,7 +222,7 @@ int lc_ssh_check_host_key(struct ssh_transport *t, const struct lc_ssh_opts *o,
 	hash = libssh2_hostkey_hash(t->session, LIBSSH2_HOSTKEY_HASH_SHA256);
 	lc_buf_addf(&fp, "%s key SHA256:", kt->name);
 	if (hash)
-		b64_encode(&fp, (const unsigned char *)hash, 32, 0);
+		lc_base64_encode(&fp, hash, 32, 0);
 
 	mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kt->kh_bit;
 	if (libssh2_knownhost_checkp(revoked, name, -1, key, keylen, mask, NULL) ==

@@ -14,6 +14,7 @@
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 
+#include "clock.h"
 #include "transport.h"
 
 #define FILE_MAX ((size_t)16 << 20)       /* known_hosts and key files */
@@ -62,7 +63,6 @@ const char *lc_ssh_noise_hint(struct ssh_transport *t);
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* transport_ssh.c: time, waiting, libssh2 errors */
-int64_t lc_ssh_now_ms(void);
 /* 0 means no deadline. */
 int64_t lc_ssh_deadline_in(int ms);
 /* Wait until the socket is ready in the directions libssh2 is blocked on,
@@ -102,11 +102,6 @@ int lc_ssh_fail(struct ssh_transport *t, const char *who, int rc,
 		int timeout_ms, const char *what, struct lc_error *err);
 
 /* ssh_hostkey.c */
-/* Decode base64 (whitespace skipped) until '=', a non-base64 byte or end. */
-void lc_ssh_b64_decode(struct lc_buf *b, const char *s, size_t len);
-/* Read a local file into b, at most max bytes.  Returns 0 or an errno
- * value (EFBIG when larger than max). */
-int lc_ssh_read_local_file(struct lc_buf *b, const char *path, size_t max);
 /* The name OpenSSH uses in known_hosts: "host", or "[host]:port". */
 void lc_ssh_known_hosts_name(struct lc_buf *b, const struct lc_ssh_opts *o);
 /* Read known_hosts into kh, "@revoked" entries into revoked. */

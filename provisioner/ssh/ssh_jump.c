@@ -139,7 +139,7 @@ int lc_ssh_jump_connect(struct ssh_transport *t, const struct lc_ssh_opts *o, in
 /* After the tunneled session is gone and its socket closed. */
 void lc_ssh_jump_close(struct ssh_transport *t)
 {
-	int64_t grace = lc_ssh_now_ms() + GRACE_MS;
+	int64_t grace = lc_clock_ms() + GRACE_MS;
 	int rc;
 
 	if (t->pumping) {

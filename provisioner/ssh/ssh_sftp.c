@@ -258,7 +258,7 @@ fail:
 		rc = sftp_put_fail(t, rc, what, path, err);
 	if (!t->dead) {
 		int ignored;
-		grace = lc_ssh_now_ms() + GRACE_MS;
+		grace = lc_clock_ms() + GRACE_MS;
 		if (h)
 			NB_LOOP(ignored, t, grace, libssh2_sftp_close_handle(h));
 		NB_LOOP(ignored, t, grace, libssh2_sftp_unlink_ex(t->sftp, path,

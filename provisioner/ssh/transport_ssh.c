@@ -34,10 +34,12 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
+#include "rand.h"
 
 #define OUT_MAX ((size_t)256 << 20)       /* stdout of one batch */
 #define ERR_TAIL 4096                     /* shell stderr kept for messages */
@@ -48,18 +50,10 @@
 
 /* ---- time, waiting, libssh2 errors ---------------------------------- */
 
-int64_t lc_ssh_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 0 means no deadline. */
 int64_t lc_ssh_deadline_in(int ms)
 {
-	return ms > 0 ? lc_ssh_now_ms() + ms : 0;
+	return ms > 0 ? lc_clock_ms() + ms : 0;
 }
 
 /* Wait until the socket is ready in the directions libssh2 is blocked on,
@@ -80,7 +74,7 @@ int lc_ssh_wait_socket(struct ssh_transport *t, int64_t deadline, short extra)
 	if (t->cancel && *t->cancel)
 		return NB_TIMEOUT;  /* interrupted: callers report it as such */
 	if (deadline) {
-		int64_t left = deadline - lc_ssh_now_ms();
+		int64_t left = deadline - lc_clock_ms();
 		if (left <= 0)
 			return NB_TIMEOUT;
 		timeout = left > INT_MAX ? INT_MAX : (int)left;
@@ -207,7 +201,7 @@ static int tcp_connect(struct ssh_transport *t, const struct lc_ssh_opts *o,
 		soerr = errno;
 		while (soerr == EINPROGRESS) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-			int64_t left = deadline - lc_ssh_now_ms();
+			int64_t left = deadline - lc_clock_ms();
 			int n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -260,7 +254,7 @@ out:
  * window; close() cuts the socket before freeing such leftovers. */
 static void drop_shell(struct ssh_transport *t, int ended)
 {
-	int64_t grace = lc_ssh_now_ms() + GRACE_MS;
+	int64_t grace = lc_clock_ms() + GRACE_MS;
 	int rc;
 
 	if (!t->shell)
@@ -361,7 +355,7 @@ static int read_stderr(struct ssh_transport *t)
 /* The shell's stdout hit EOF before the end marker: report how it ended. */
 static int shell_died(struct ssh_transport *t, struct lc_error *err)
 {
-	int64_t grace = lc_ssh_now_ms() + GRACE_MS;
+	int64_t grace = lc_clock_ms() + GRACE_MS;
 	struct lc_buf how = LC_BUF_INIT;
 	char *sig = NULL;
 	size_t siglen = 0, start;
@@ -578,7 +572,7 @@ out:
 static void ssh_close(struct lc_transport *tp)
 {
 	struct ssh_transport *t = (struct ssh_transport *)tp;
-	int64_t grace = lc_ssh_now_ms() + GRACE_MS;
+	int64_t grace = lc_clock_ms() + GRACE_MS;
 	int rc, tries = 0;
 
 	if (!t)
@@ -628,23 +622,9 @@ static const struct lc_transport_ops ssh_ops = {
 
 static int make_nonce(struct ssh_transport *t, struct lc_error *err)
 {
-	unsigned char r[8];
-	size_t got = 0, i;
+	int e = lc_rand_hex(t->nonce, 8);
 
-	while (got < sizeof(r)) {
-		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return lc_error_set(err, LC_ERR, "getrandom: %s", strerror(errno));
-		got += (size_t)n;
-	}
-	for (i = 0; i < sizeof(r); i++) {
-		t->nonce[2 * i] = "0123456789abcdef"[r[i] >> 4];
-		t->nonce[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
-	}
-	t->nonce[2 * sizeof(r)] = '\0';
-	return 0;
+	return e ? lc_error_set(err, LC_ERR, "getrandom: %s", strerror(-e)) : 0;
 }
 
 int lc_transport_ssh_global_init(struct lc_error *err)
@@ -696,7 +676,7 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	struct lc_buf name = LC_BUF_INIT;
 	int timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
 						  : CONNECT_TIMEOUT_DEFAULT_MS;
-	int64_t deadline = lc_ssh_now_ms() + timeout_ms;
+	int64_t deadline = lc_clock_ms() + timeout_ms;
 	int rc;
 
 	*out = NULL;

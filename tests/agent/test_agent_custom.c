@@ -53,7 +53,7 @@ static void run_custom(struct run *r, const char *name, const char *script,
 		if (!strcmp(r->checks.v[i].conf->name, name)) {
 			if (r->checks.v[i].error)
 				fail_msg("check %s: %s", name, r->checks.v[i].error);
-			r->ran = lc_check_run_due(&r->checks.v[i], lc_mono_now(), &base,
+			r->ran = lc_check_run_due(&r->checks.v[i], lc_clock_now(), &base,
 						  &r->got, &r->errors, NULL);
 		}
 	lc_metric_base_release(&base);
@@ -99,7 +99,7 @@ static void test_metrics_and_tags(void **state)
 	assert_int_equal(r.got.v[1].tags.nr, 4);
 	assert_string_equal(r.got.v[1].tags.v[3], "path:/x");
 	/* Not due again before its interval. */
-	assert_int_equal(lc_check_due(&r.checks.v[0], lc_mono_now()), 0);
+	assert_int_equal(lc_check_due(&r.checks.v[0], lc_clock_now()), 0);
 	run_release(&r);
 }
 
