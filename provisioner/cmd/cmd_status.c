@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "op.h"
 #include "session.h"
 
 static const char *scalar(const struct lc_node *map, const char *key)
@@ -106,7 +107,7 @@ static void human(struct lc_buf *b, const struct lc_host_run *run, const char *h
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
 
-		if (r->kind != LC_RES_SERVICE)
+		if (!(r->type->flags & LC_RES_F_PROCESS))
 			continue;
 		if (r->fact.running)
 			lc_buf_addf(b, "    service %s: running (pid %ld)\n", r->path, r->fact.pid);
@@ -188,7 +189,7 @@ static void json(struct lc_buf *b, const struct lc_host_run *run, const char *he
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
 
-		if (r->kind != LC_RES_SERVICE)
+		if (!(r->type->flags & LC_RES_F_PROCESS))
 			continue;
 		if (!first)
 			lc_buf_addc(b, ',');
@@ -236,7 +237,7 @@ static int exec_status(struct lc_cmd_ctx *ctx)
 		fputs(m, ctx->out);
 		free(m);
 		for (size_t j = 0; j < s.runs[i].plan.n_res; j++)
-			if (s.runs[i].plan.res[j].kind == LC_RES_SERVICE &&
+			if ((s.runs[i].plan.res[j].type->flags & LC_RES_F_PROCESS) &&
 			    !s.runs[i].plan.res[j].stopped && !s.runs[i].plan.res[j].fact.running)
 				status = LC_EXIT_FAILED;
 	}

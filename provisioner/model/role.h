@@ -1,20 +1,10 @@
 /* role.h - roles/<name>/role.yaml: defaults and an ordered list of ops.
  *
  *   defaults: { var: value, ... }
- *   ops:
- *     - dir:      { path: P, mode: "0755", owner: U, group: G }
- *     - file:     { src: files/..., dest: P, mode, owner, group }   (a file or a tree;
- *                   src @apps/X or @build/X: the project's apps/ or build/ dir;
- *                   src http(s):// or file:// URL with sha256: an artifact)
- *     - template: { src: templates/..., dest: P, mode, owner, group }
- *     - edit:     { path: P, create: false, mode, owner, group,
- *                   edits: [ "s/ERE/repl/g" | { line: L, match: ERE, after: ERE } |
- *                            { absent: ERE } ] }
- *     - command:  { run: CMD, creates: P | unless: CMD, chdir: D, env: { K: V } }
- *     - package:  { names: [ nginx, python3-flask ] }        (apt/dpkg)
- *     - service:  { name: N, run: CMD, chdir: D, user: U, env: { K: V },
- *                   state: running | stopped, restart_on: [ PATH, ... ],
- *                   stop_signal: TERM | INT | QUIT | HUP }
+ *   ops:                             in order; one key each, the op's kind
+ *     - file: { src: files/app.py, dest: /opt/app/app.py }
+ *     - ...                          (ops/op_*.c: one file per kind says
+ *                                     what its body holds)
  *
  *   health:                          checked after the converge, concurrently
  *     - { url: "http://{{ host.address }}:8081/health", status: 200, timeout: 10 }
@@ -30,52 +20,21 @@
 #include "error.h"
 #include "yamlx.h"
 
-enum lc_op_kind {
-	LC_OP_DIR,
-	LC_OP_FILE,
-	LC_OP_TEMPLATE,
-	LC_OP_EDIT,
-	LC_OP_COMMAND,
-	LC_OP_SERVICE,
-	LC_OP_PACKAGE,
-};
+struct lc_op_type;   /* ops/op.h: what each kind of op does */
+struct lc_source;
 
-enum lc_edit_spec_kind { LC_SPEC_SUBST, LC_SPEC_LINE, LC_SPEC_ABSENT };
-
-struct lc_edit_spec {
-	enum lc_edit_spec_kind kind;
-	const struct lc_node *where;
-	const char *expr;    /* subst expression or absent ERE (template text) */
-	const char *line;    /* line: the line (template text) */
-	const char *match;   /* line: ERE or NULL */
-	const char *after;   /* line: ERE or NULL */
-};
-
+/* One op of a role, as read by its type's parse (ops/op_NAME.c). */
 struct lc_op {
-	enum lc_op_kind kind;
+	const struct lc_op_type *type;
 	const struct lc_node *where;  /* the op in role.yaml, for messages */
 	const char *role;
-	const char *path;             /* dir path, file/template dest, edit path */
-	char *src;                    /* absolute local path (file, template) */
+	const char *path;             /* the path on the host it manages, as written
+				       * (dir path, file dest, edit path), or NULL */
+	char *src;                    /* a local file or tree it copies: absolute */
 	struct lc_source *src_source; /* where src is read (NULL: the work tree) */
-	const char *url;              /* file: an artifact's URL (src), with sha256 */
-	const char *sha256;
-	int is_tree;                  /* file: src is a directory */
 	int mode;                     /* -1: not managed */
 	const char *owner, *group;    /* NULL: not managed */
-	int create;                   /* edit */
-	struct lc_edit_spec *edits;
-	size_t n_edits;
-	const char *run, *creates, *unless, *chdir;
-	const struct lc_node *env;    /* map or NULL */
-	/* service */
-	const char *name, *user;
-	const char *stop_signal;      /* TERM (default), INT, QUIT, HUP */
-	int stopped;                  /* state: stopped */
-	const struct lc_node *restart_on;  /* list of path templates or NULL */
-	/* package */
-	const struct lc_node *packages;    /* list of package names */
-	long cache_valid_time;             /* s: older apt lists are updated first */
+	void *data;                   /* the type's own (released by it) */
 };
 
 struct lc_role {
@@ -96,7 +55,6 @@ struct lc_roles {
 };
 
 /* Load roles_dir/NAME/role.yaml. Checks every src stays inside the role. */
-struct lc_source;
 int lc_role_load(struct lc_role *out, const char *roles_dir, const char *project_dir,
 		 const char *name, struct lc_source *source, struct lc_error *err);
 void lc_role_release(struct lc_role *r);
@@ -107,6 +65,21 @@ int lc_roles_load(struct lc_roles *out, const struct lc_inventory *inv, struct l
 const struct lc_role *lc_roles_find(const struct lc_roles *rs, const char *name);
 void lc_roles_release(struct lc_roles *rs);
 
-const char *lc_op_kind_name(enum lc_op_kind k);
+/* For the op types' parse functions: errors name role.yaml:line:col. */
+
+/* *out = map[key] if it is a non-empty string (NULL when absent and not
+ * required); what names the thing in "WHAT needs 'KEY'". */
+int lc_role_str(const char **out, const struct lc_node *map, const char *key, int required,
+		const char *what, struct lc_error *err);
+/* mode (octal string), owner and group of body into op. */
+int lc_role_meta(struct lc_op *op, const struct lc_node *body, struct lc_error *err);
+/* env: { NAME: value template } (NULL when absent). */
+int lc_role_env(const struct lc_node **out, const struct lc_node *body, struct lc_error *err);
+/* src v must name something inside the role's sub directory (or, written
+ * @apps/... or @build/..., the project's apps/ or build/) after resolving
+ * symlinks: sets op->src and op->src_source.  is_tree: set to whether it is
+ * a directory; NULL refuses directories. */
+int lc_role_src(struct lc_op *op, const struct lc_role *r, const char *sub, int *is_tree,
+		const struct lc_node *v, struct lc_error *err);
 
 #endif

@@ -17,7 +17,7 @@
 #include "role.h"
 #include "sha.h"
 
-enum lc_res_kind { LC_RES_DIR, LC_RES_FILE, LC_RES_COMMAND, LC_RES_SERVICE, LC_RES_PACKAGE };
+struct lc_res_type;  /* ops/op.h: what the batches do with a resource */
 
 /* Service managers.  A service's files exist for both; the facts batch
  * tells which one the host runs and the other's resources drop out. */
@@ -62,9 +62,8 @@ struct lc_fact {
 };
 
 struct lc_res {
-	enum lc_res_kind kind;
-	const struct lc_op *op;     /* the op that declared it */
-	enum lc_op_kind label;      /* what to call it in output */
+	const struct lc_res_type *type;
+	const struct lc_op *op;     /* the op that declared it (its kind names it) */
 	char *path;                 /* dir / file path; command: its run text */
 	int mode;                   /* -1: unmanaged */
 	char *owner, *group;        /* NULL: unmanaged */

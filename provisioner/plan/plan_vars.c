@@ -119,3 +119,25 @@ int lc_plan_render_field(char **out, struct lc_plan_scope *s, const struct lc_op
 	return 0;
 }
 
+
+int lc_plan_env(char ***out, size_t *n, int *secret, struct lc_plan_scope *s,
+		const struct lc_op *op, const struct lc_node *env, struct lc_error *err)
+{
+	size_t i;
+	int rc;
+
+	if (!env)
+		return 0;
+	*out = lc_xrealloc(*out, (*n + env->n_pairs + 1) * sizeof(**out));
+	for (i = 0; i < env->n_pairs; i++) {
+		char *v;
+		int sv = 0;
+
+		if ((rc = lc_plan_render_field(&v, s, op, "env", env->pairs[i].value->str, &sv, err)))
+			return rc;
+		*secret |= sv;
+		(*out)[(*n)++] = lc_xasprintf("%s=%s", env->pairs[i].key->str, v);
+		free(v);
+	}
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "op.h"
 #include "rand.h"
 #include "reach.h"
 #include "script.h"
@@ -36,7 +37,7 @@ static int decide_all(struct lc_host_plan *p, const char *nonce, struct lc_error
 			struct lc_res *r = &p->res[i];
 			struct lc_error rerr = LC_ERROR_INIT;
 
-			if ((r->kind == LC_RES_SERVICE) != pass)
+			if (((r->type->flags & LC_RES_F_LAST) != 0) != pass)
 				continue;
 			if (stop) {
 				r->status = LC_RES_SKIPPED;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "op.h"
+
 static void collect(struct lc_report *r, const struct lc_node *n)
 {
 	size_t i;
@@ -94,7 +96,7 @@ static char *res_subject(const struct lc_res *res)
 	const char *nl;
 	size_t len;
 
-	if (res->kind != LC_RES_COMMAND)
+	if (!(res->type->flags & LC_RES_F_TEXT))
 		return lc_xstrdup(res->path);
 	nl = strchr(res->path, '\n');
 	len = nl ? (size_t)(nl - res->path) : strlen(res->path);
@@ -128,7 +130,7 @@ static const char *status_word(const struct lc_report *r, const struct lc_res *r
 {
 	if (!r->plan || res->status != LC_RES_CHANGED)
 		return status_name(res->status);
-	if (res->kind == LC_RES_FILE && res->need_content &&
+	if (res->need_content &&
 	    (res->why == LC_WHY_DRIFT || res->why == LC_WHY_BOTH))
 		return res->why == LC_WHY_DRIFT ? "drift" : "pending+drift";
 	return "pending";
@@ -139,12 +141,12 @@ static void add_note(struct lc_buf *b, const struct lc_report *r, const struct l
 {
 	if (res->status != LC_RES_CHANGED)
 		return;
-	if (res->kind == LC_RES_SERVICE) {
+	if (res->action != LC_SVC_NONE) {
 		static const char *const done[] = { "", "started", "restarted", "stopped" };
 		static const char *const todo[] = { "", "would start", "would restart", "would stop" };
 
 		lc_buf_addf(b, " (%s)", (r->plan ? todo : done)[res->action]);
-	} else if (!r->plan && res->kind == LC_RES_FILE && res->need_content &&
+	} else if (!r->plan && res->need_content &&
 		   (res->why == LC_WHY_DRIFT || res->why == LC_WHY_BOTH)) {
 		lc_buf_adds(b, " (drift repaired)");
 	}
@@ -179,14 +181,13 @@ void lc_report_host(struct lc_report *r, const struct lc_host_run *run)
 			json_str(&b, r, host);
 			lc_buf_addf(&b, ",\"status\":\"%s\",\"op\":\"%s\",\"role\":",
 				    r->plan && res->status == LC_RES_CHANGED ? "pending" :
-				    status_name(res->status), lc_op_kind_name(res->label));
+				    status_name(res->status), res->op->type->name);
 			json_str(&b, r, res->op->role);
 			lc_buf_adds(&b, ",\"path\":");
 			json_str(&b, r, subj);
-			if (res->status == LC_RES_CHANGED && res->kind == LC_RES_FILE &&
-			    res->need_content)
+			if (res->status == LC_RES_CHANGED && res->need_content)
 				lc_buf_addf(&b, ",\"why\":\"%s\"", why_name(res->why));
-			if (res->status == LC_RES_CHANGED && res->kind == LC_RES_SERVICE)
+			if (res->status == LC_RES_CHANGED && res->action != LC_SVC_NONE)
 				lc_buf_addf(&b, ",\"action\":\"%s\"", action_name(res->action));
 			if (r->plan && res->diff) {
 				lc_buf_adds(&b, ",\"diff\":");
@@ -199,7 +200,7 @@ void lc_report_host(struct lc_report *r, const struct lc_host_run *run)
 			lc_buf_adds(&b, "}\n");
 		} else {
 			lc_buf_addf(&b, "%-18s %-8s %s %s", host, status_word(r, res),
-				    lc_op_kind_name(res->label), subj);
+				    res->op->type->name, subj);
 			add_note(&b, r, res);
 			if (res->msg && res->status == LC_RES_FAILED)
 				lc_buf_addf(&b, ": %s", res->msg);

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "op.h"
 
 /* provisioner/run/sh/, embedded at build time (cmake/embed.cmake) */
 extern const char lc_sh_lib[];
@@ -97,37 +98,42 @@ static void sums_key(char out[17], const char *path)
 	out[16] = '\0';
 }
 
-static int is_path(const struct lc_res *r)
+static int has(const struct lc_res *r, unsigned flag)
 {
-	return r->kind == LC_RES_FILE || r->kind == LC_RES_DIR;
+	return (r->type->flags & flag) != 0;
 }
 
-/* The tools the facts and apply batches call, by what the plan holds; the
- * service manager's are checked once it is known. */
+/* The commands the facts and apply batches call, by the resource types
+ * the plan holds (lc_need names the missing ones); the service manager's
+ * are known once lc_backend ran. */
 static void need_tools(struct lc_buf *out, const struct lc_host_plan *p)
 {
+	struct lc_buf words = LC_BUF_INIT, w = LC_BUF_INIT;
 	size_t i;
-	int files = 0, pkgs = 0, svcs = 0;
 
+	lc_buf_adds(&words, " cat grep head base64 sha256sum ");
 	for (i = 0; i < p->n_res; i++) {
-		files |= is_path(&p->res[i]);
-		pkgs |= p->res[i].kind == LC_RES_PACKAGE;
-		svcs |= p->res[i].kind == LC_RES_SERVICE;
+		const char *t = p->res[i].type->tools;
+
+		while (t && *t) {
+			size_t n = strcspn(t, " ");
+
+			lc_buf_reset(&w);
+			lc_buf_addf(&w, " %.*s ", (int)n, t);
+			if (n && !strstr(words.buf, w.buf))
+				lc_buf_add(&words, w.buf + 1, w.len - 1);
+			t += n + strspn(t + n, " ");
+		}
 	}
-	lc_buf_adds(out, "lc_need cat grep head base64 sha256sum");
-	if (files)
-		lc_buf_adds(out, " stat chmod chown chgrp mkdir mv rm cp");
-	if (pkgs)
-		lc_buf_adds(out, " dpkg-query apt-get");
-	lc_buf_addc(out, '\n');
-	if (svcs)
-		lc_buf_adds(out, "if [ \"$lc_backend\" = systemd ]; then lc_need systemctl "
-			    "journalctl; else lc_need start-stop-daemon tail kill; fi\n");
+	lc_buf_setlen(&words, words.len - 1);
+	lc_buf_addf(out, "lc_need%s\n", words.buf);
+	lc_buf_release(&words);
+	lc_buf_release(&w);
 }
 
 void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 {
-	size_t i, j;
+	size_t i;
 	int paths = 0;
 
 	lc_buf_adds(out, "umask 022\n[ -z \"$LC_USTAGE\" ] || echo \"U $LC_USTAGE\"\n");
@@ -145,7 +151,7 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 			const char *slash;
 			char *dir;
 
-			if (r->kind != LC_RES_FILE)
+			if (!has(r, LC_RES_F_CONTENT))
 				continue;
 			slash = strrchr(r->path, '/');
 			dir = lc_xstrndup(r->path, (size_t)(slash - r->path));
@@ -162,7 +168,7 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 	}
 	lc_buf_adds(out, "lc_state\n");
 	for (i = 0; i < p->n_res; i++)
-		paths += is_path(&p->res[i]);
+		paths += has(&p->res[i], LC_RES_F_PATH);
 	if (paths) {
 		lc_buf_adds(out, "lc_sums\n");
 		/* only a converge writes the clock file: plan and status write nothing */
@@ -172,7 +178,7 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 			const char *path = p->res[i].path, *slash = strrchr(path, '/');
 			char *dir;
 
-			if (!is_path(&p->res[i]))
+			if (!has(&p->res[i], LC_RES_F_PATH))
 				continue;
 			dir = lc_xasprintf("%.*s/", (int)(slash - path), path);
 			lc_buf_addf(out, "lc_missing %zu", i);
@@ -184,13 +190,13 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 		lc_buf_addf(out, "stat -c '%%F|%%a|%%U|%%G|%%s|%%Z|%%d:%%i:%%s:%%.9Y:%%.9Z|%%n' --%s",
 			    p->converging ? " \"$LC_CLOCK_FILE\"" : "");
 		for (i = 0; i < p->n_res; i++)
-			if (is_path(&p->res[i]))
+			if (has(&p->res[i], LC_RES_F_PATH))
 				arg(out, p->res[i].path);
 		lc_buf_adds(out, " 2>/dev/null | lc_t");
 		for (i = 0; i < p->n_res; i++) {
 			char key[17];
 
-			if (!is_path(&p->res[i]))
+			if (!has(&p->res[i], LC_RES_F_PATH))
 				continue;
 			sums_key(key, p->res[i].path);
 			lc_buf_addf(out, " %s", key);
@@ -198,42 +204,9 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 		}
 		lc_buf_addc(out, '\n');
 	}
-	for (i = 0; i < p->n_res; i++) {
-		const struct lc_res *r = &p->res[i];
-
-		switch (r->kind) {
-		case LC_RES_PACKAGE:
-			/* names were checked at load: [a-z0-9+.-] only */
-			lc_buf_addf(out, "lc_pkgs %zu", i);
-			arg(out, r->path);
-			lc_buf_addc(out, '\n');
-			break;
-		case LC_RES_SERVICE:
-			lc_buf_addf(out, "lc_v %zu", i);
-			arg(out, r->path);
-			lc_buf_addc(out, '\n');
-			break;
-		case LC_RES_DIR:
-			break;
-		case LC_RES_FILE:
-			if (r->has_content)
-				break;
-			/* edits only: the host's content is their input */
-			lc_buf_addf(out, "lc_content %zu", i);
-			arg(out, r->path);
-			lc_buf_addc(out, '\n');
-			break;
-		case LC_RES_COMMAND:
-			lc_buf_addf(out, "lc_guard %zu", i);
-			arg(out, r->creates);
-			arg(out, r->unless ? r->chdir : NULL);
-			arg(out, r->unless);
-			for (j = 0; r->unless && j < r->n_env; j++)
-				arg(out, r->env[j]);
-			lc_buf_addc(out, '\n');
-			break;
-		}
-	}
+	for (i = 0; i < p->n_res; i++)
+		if (p->res[i].type->facts)
+			p->res[i].type->facts(out, p, &p->res[i], i);
 }
 
 /* Split "a b c" into at most max words (in place). */
@@ -324,15 +297,15 @@ static int parse_stat_line(struct lc_host_plan *p, char *line, struct lc_error *
 		struct lc_res *r = &p->res[i];
 		struct lc_fact *f = &r->fact;
 
-		if ((r->kind != LC_RES_FILE && r->kind != LC_RES_DIR) || strcmp(r->path, path))
+		if (!has(r, LC_RES_F_PATH) || strcmp(r->path, path))
 			continue;
 		found = 1;
 		f->known = 1;
 		if (line[0] == 'E')
 			rc = lc_error_set(err, LC_EREMOTE, "%s cannot be read on the host", path);
-		else if (line[0] == 'X' || (line[0] == 'D') != (r->kind == LC_RES_DIR))
+		else if (line[0] == 'X' || line[0] != r->type->stat)
 			rc = lc_error_set(err, LC_EREMOTE, "%s exists on the host but is not a %s",
-					  path, r->kind == LC_RES_DIR ? "directory" :
+					  path, r->type->stat == 'D' ? "directory" :
 					  "regular file");
 		else if (set_owner_fact(f, v[0], v[1], v[2]))
 			rc = lc_error_set(err, LC_EREMOTE, "unexpected facts for %s", path);
@@ -433,31 +406,12 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 		}
 		r = &p->res[idx];
 		r->fact.known = 1;
-		switch (w[1][0]) {
-		case '-':
+		if (w[1][0] == '-' && !w[1][1]) {
 			r->fact.exists = 0;
 			r->fact.no_parent = !strcmp(rest, "noparent");
-			break;
-		case 'C':
-			lc_buf_reset(&r->fact.content);
-			if (lc_base64_decode(&r->fact.content, rest, strlen(rest)))
-				rc = lc_error_set(err, LC_EREMOTE, "bad content for %s", r->path);
-			break;
-		case 'G':
-			r->fact.guard_run = rest[0] == '1';
-			break;
-		case 'K':
-			free(r->fact.missing);
-			r->fact.missing = lc_xstrdup(rest);
-			break;
-		case 'V':
-			r->fact.running = rest[0] == '1';
-			r->fact.pid = r->fact.running ? strtol(rest + 1, NULL, 10) : 0;
-			break;
-		case 'P':
-			r->fact.restart_pending = 1;
-			break;
-		default:
+		} else if (!w[1][1] && r->type->fact) {
+			rc = r->type->fact(r, w[1][0], rest, err);
+		} else {
 			rc = lc_error_set(err, LC_EREMOTE, "unexpected output from the host: '%.80s'",
 					  w[1]);
 		}
@@ -478,14 +432,8 @@ int lc_script_contents(struct lc_buf *out, const struct lc_host_plan *p)
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
 
-		if (r->kind != LC_RES_FILE || r->status != LC_RES_CHANGED || !r->need_content ||
-		    !r->fact.exists || !r->has_content || r->fact.content.len ||
-		    r->fact.size > LC_DIFF_MAX_BYTES)
-			continue;
-		lc_buf_addf(out, "lc_content %zu", i);
-		arg(out, r->path);
-		lc_buf_addc(out, '\n');
-		n++;
+		if (r->status == LC_RES_CHANGED && r->type->diff_facts)
+			n += r->type->diff_facts(out, r, i);
 	}
 	return n;
 }
@@ -517,84 +465,6 @@ unsigned lc_script_upload_mode(const struct lc_res *r)
 	       (unsigned)r->mode : 0600;
 }
 
-static void owner_args(struct lc_buf *b, const struct lc_res *r)
-{
-	arg(b, r->owner);
-	arg(b, r->group);
-}
-
-static void file_op(struct lc_buf *out, const struct lc_res *r)
-{
-	if (!r->need_content) {
-		lc_buf_addf(out, "lc_meta");
-		arg(out, r->path);
-		lc_buf_addf(out, " %04o", r->mode);
-		owner_args(out, r);
-		return;
-	}
-	lc_buf_adds(out, "lc_put");
-	arg(out, r->path);
-	arg(out, r->tmp_path);
-	arg(out, r->up_path);
-	lc_buf_addf(out, " %04o", r->mode);
-	owner_args(out, r);
-	/* content computed from the host's: never overwrite a file that
-	 * changed since it was read */
-	arg(out, !r->from_host ? NULL : r->fact.exists ? r->fact.sha : "-");
-}
-
-static void command_op(struct lc_buf *out, const struct lc_res *r)
-{
-	size_t j;
-
-	lc_buf_adds(out, "lc_cmd");
-	arg(out, r->creates);
-	arg(out, r->chdir);
-	arg(out, r->unless);
-	arg(out, r->run);
-	for (j = 0; j < r->n_env; j++)
-		arg(out, r->env[j]);
-}
-
-/* Whether the systemd unit of service r changes in this converge. */
-static int unit_changed(const struct lc_host_plan *p, const struct lc_res *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n_watch; i++) {
-		const struct lc_res *w = &p->res[r->watch[i]];
-		size_t n = strlen(w->path);
-
-		if (w->backend == LC_BACKEND_SYSTEMD && w->status == LC_RES_CHANGED &&
-		    n > 8 && !strcmp(w->path + n - 8, ".service"))
-			return 1;
-	}
-	return 0;
-}
-
-static void service_op(struct lc_buf *out, const struct lc_host_plan *p, const struct lc_res *r)
-{
-	switch (r->action) {
-	case LC_SVC_STOP:
-		lc_buf_addf(out, "lc_svc_stop %s %s || return 1\n  ", r->path, r->stop_signal);
-		break;
-	case LC_SVC_START:
-		lc_buf_addf(out, "lc_svc_start %s", r->path);
-		arg(out, r->user);
-		lc_buf_addf(out, " %d || return 1\n  ", unit_changed(p, r));
-		break;
-	case LC_SVC_RESTART:
-		lc_buf_addf(out, "lc_svc_restart %s", r->path);
-		arg(out, r->user);
-		lc_buf_addf(out, " %s %d || return 1\n  ", r->stop_signal, unit_changed(p, r));
-		break;
-	default:
-		break;
-	}
-	/* names are [a-z0-9_-], signals [A-Z0-9]: safe as they are */
-	lc_buf_addf(out, "lc_unpend %s", r->path);
-}
-
 /* The host's clock as the facts batch read it, else ours: ISO 8601 UTC. */
 static void converged_at(char out[LC_CLOCK_ISO], const struct lc_host_plan *p)
 {
@@ -615,7 +485,7 @@ static void sums_write(struct lc_buf *out, const struct lc_host_plan *p)
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
 
-		if (r->kind != LC_RES_FILE || !r->fact.sum_ok || !r->fact.sig ||
+		if (!has(r, LC_RES_F_CONTENT) || !r->fact.sum_ok || !r->fact.sig ||
 		    r->status == LC_RES_CHANGED || r->status == LC_RES_NA)
 			continue;
 		sums_key(key, r->path);
@@ -668,7 +538,7 @@ static void state_write(struct lc_buf *out, const struct lc_host_plan *p)
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
 
-		if (r->kind != LC_RES_FILE || r->status == LC_RES_NA)
+		if (!has(r, LC_RES_F_CONTENT) || r->status == LC_RES_NA)
 			continue;
 		lc_buf_reset(&js);
 		lc_buf_add_json(&js, r->path, strlen(r->path));
@@ -701,31 +571,10 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const cha
 		for (i = 0; i < p->n_res; i++) {
 			const struct lc_res *r = &p->res[i];
 
-			if (r->status != LC_RES_CHANGED || (r->kind == LC_RES_SERVICE) != pass)
+			if (r->status != LC_RES_CHANGED || has(r, LC_RES_F_LAST) != pass)
 				continue;
 			lc_buf_addf(out, "lc_op_%zu() {\n  ", i);
-			switch (r->kind) {
-			case LC_RES_DIR:
-				lc_buf_adds(out, "lc_dir");
-				arg(out, r->path);
-				lc_buf_addf(out, " %04o", r->mode);
-				owner_args(out, r);
-				lc_buf_addf(out, " %d", r->fact.exists);
-				break;
-			case LC_RES_FILE:
-				file_op(out, r);
-				break;
-			case LC_RES_COMMAND:
-				command_op(out, r);
-				break;
-			case LC_RES_PACKAGE:
-				lc_buf_addf(out, "lc_apt %ld", r->op->cache_valid_time);
-				arg(out, r->fact.missing);
-				break;
-			case LC_RES_SERVICE:
-				service_op(out, p, r);
-				break;
-			}
+			r->type->apply(out, p, r);
 			lc_buf_addf(out, "\n}\nlc_run %zu\n", i);
 		}
 	}

@@ -22,6 +22,7 @@
 #include "edit.h"
 #include "plan.h"
 #include "template.h"
+#include "op.h"
 #include "testutil.h"
 #include "yamlx.h"
 
@@ -112,7 +113,7 @@ static struct lc_res *find_res(struct lc_host_plan *p, const char *suffix)
 		const char *path = p->res[i].path;
 		size_t pl = strlen(path);
 
-		if (p->res[i].kind != LC_RES_COMMAND && pl >= sl &&
+		if (p->res[i].type != &lc_res_command && pl >= sl &&
 		    !strcmp(path + pl - sl, suffix))
 			return &p->res[i];
 	}
@@ -280,7 +281,7 @@ static void test_plan_keeps_hostile_values_literal(void **state)
 			struct lc_res *c = &p->res[i];
 			size_t j;
 
-			if (c->kind != LC_RES_COMMAND)
+			if (c->type != &lc_res_command)
 				continue;
 			assert_string_equal(c->creates, "/opt/x/done " NASTY);
 			for (j = 0; j < c->n_env; j++) {

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "plan.h"
+#include "op.h"
 #include "testutil.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -142,7 +143,7 @@ static struct lc_res *res(struct lc_host_plan *p, const char *path)
 	size_t i;
 
 	for (i = 0; i < p->n_res; i++) {
-		if (p->res[i].kind == LC_RES_COMMAND || strcmp(p->res[i].path, path))
+		if (p->res[i].type == &lc_res_command || strcmp(p->res[i].path, path))
 			continue;
 		if (found)
 			fail_msg("%s is more than one resource", path);
@@ -158,7 +159,7 @@ static void assert_content(const struct lc_res *r, const char *want)
 {
 	char sha[LC_SHA256_HEX];
 
-	assert_int_equal(r->kind, LC_RES_FILE);
+	assert_ptr_equal(r->type, &lc_res_file);
 	assert_int_equal(r->has_content, 1);
 	assert_int_equal(r->len, strlen(want));
 	assert_memory_equal(r->data, want, r->len);
@@ -305,7 +306,7 @@ static void test_template_and_edits_are_one_resource(void **state)
 
 	r = res(web, "/etc/app.conf");
 	assert_content(r, "x=9\nz=host\ny=2\n");
-	assert_int_equal(r->label, LC_OP_TEMPLATE);
+	assert_string_equal(r->op->type->name, "template");
 	assert_int_equal(r->mode, 0600);
 	assert_int_equal(r->n_edits, 3);
 	/* the composed content is a fixed point of every edit */
@@ -324,12 +325,12 @@ static void test_template_and_edits_are_one_resource(void **state)
 
 	r = res(web, "/etc/rev.conf");
 	assert_content(r, "x=one\ndrop me\ny=2\n");
-	assert_int_equal(r->label, LC_OP_TEMPLATE);
+	assert_string_equal(r->op->type->name, "template");
 	assert_int_equal(r->mode, 0644);
 
 	r = res(web, "/etc/plain.txt");
 	assert_content(r, "k=2\n");
-	assert_int_equal(r->label, LC_OP_FILE);
+	assert_string_equal(r->op->type->name, "file");
 	/* the role's file itself is untouched */
 	on_disk = tu_read(blob_path, &len);
 	assert_string_equal(on_disk, "k=1\n");
@@ -356,7 +357,7 @@ static void test_edit_only_resource(void **state)
 	load_ok(f);
 	web = plan_ok(f, "web");
 	r = res(web, "/etc/x.conf");
-	assert_int_equal(r->kind, LC_RES_FILE);
+	assert_ptr_equal(r->type, &lc_res_file);
 	assert_int_equal(r->has_content, 0);
 	assert_int_equal(r->n_edits, 2);
 	assert_int_equal(r->mode, -1);
@@ -433,18 +434,18 @@ static void test_edit_missing_file(void **state)
 static void test_file_tree(void **state)
 {
 	static const struct {
-		enum lc_res_kind kind;
+		const struct lc_res_type *kind;
 		const char *path;
 		int mode;
 		const char *content;
 	} want[] = {
-		{ LC_RES_DIR, "/opt/tree", 0755, NULL },
-		{ LC_RES_FILE, "/opt/tree/a.txt", 0600, "A\n" },
-		{ LC_RES_FILE, "/opt/tree/b.txt", 0644, "B\n" },
-		{ LC_RES_FILE, "/opt/tree/empty", 0644, "" },
-		{ LC_RES_DIR, "/opt/tree/sub", 0755, NULL },
-		{ LC_RES_FILE, "/opt/tree/sub/c.txt", 0755, "C\n" },
-		{ LC_RES_FILE, "/opt/one.txt", 0640, "A\n" },
+		{ &lc_res_dir, "/opt/tree", 0755, NULL },
+		{ &lc_res_file, "/opt/tree/a.txt", 0600, "A\n" },
+		{ &lc_res_file, "/opt/tree/b.txt", 0644, "B\n" },
+		{ &lc_res_file, "/opt/tree/empty", 0644, "" },
+		{ &lc_res_dir, "/opt/tree/sub", 0755, NULL },
+		{ &lc_res_file, "/opt/tree/sub/c.txt", 0755, "C\n" },
+		{ &lc_res_file, "/opt/one.txt", 0640, "A\n" },
 	};
 	struct fx *f = *state;
 	struct lc_host_plan *web, *db;
@@ -474,10 +475,10 @@ static void test_file_tree(void **state)
 	for (i = 0; i < web->n_res; i++) {
 		const struct lc_res *r = &web->res[i];
 
-		assert_int_equal(r->kind, want[i].kind);
+		assert_ptr_equal(r->type, want[i].kind);
 		assert_string_equal(r->path, want[i].path);
 		assert_int_equal(r->mode, want[i].mode);
-		assert_int_equal(r->label, LC_OP_FILE);
+		assert_string_equal(r->op->type->name, "file");
 		if (want[i].content)
 			assert_content(r, want[i].content);
 	}
@@ -541,12 +542,9 @@ static void test_secret_template(void **state)
 	assert_int_equal(r->mode, 0644);
 }
 
-/* BUG (plan.c compile_edit): a secret that reaches a file through an edit
- * does not mark the resource secret, so the file keeps the non-secret
- * default mode 0644.  Fix: give render_field an int *secret in
- * compile_edit, OR it into r->secret in add_op LC_OP_EDIT, and pick the
- * default mode (0640 when secret) after the edits are known, where
- * lc_plan_host / lc_res_decide settle r->mode. */
+/* Regression: a secret that reaches a file through an edit marks the
+ * resource secret, so the file gets the secret default mode 0640, not
+ * 0644. */
 static void test_secret_through_edit(void **state)
 {
 	struct fx *f = *state;
@@ -567,9 +565,8 @@ static void test_secret_through_edit(void **state)
 	assert_int_equal(r->mode, 0640);
 }
 
-/* BUG (plan.c add_op LC_OP_COMMAND): render_field sets *used_secret for each
- * env value, so only the last value decides r->secret.  Fix: render each
- * value into its own flag and accumulate: r->secret |= s. */
+/* Regression: any env value that holds a secret makes the command secret,
+ * not only the last one rendered. */
 static void test_secret_through_env(void **state)
 {
 	struct fx *f = *state;
@@ -587,7 +584,7 @@ static void test_secret_through_env(void **state)
 	web = plan_ok(f, "web");
 	assert_int_equal(web->n_res, 1);
 	r = &web->res[0];
-	assert_int_equal(r->kind, LC_RES_COMMAND);
+	assert_ptr_equal(r->type, &lc_res_command);
 	assert_string_equal(r->run, "./register");
 	assert_string_equal(r->path, "./register");
 	assert_string_equal(r->creates, "/etc/host.registered");
@@ -752,9 +749,8 @@ static void test_file_over_dir_refused(void **state)
 	free(rp);
 }
 
-/* BUG (plan.c add_op LC_OP_TEMPLATE), seen only under valgrind: when
- * lc_template_render fails, the rendered dest `path` is never freed.  Fix:
- * free(path) when rc != 0 before returning (file_res frees it otherwise). */
+/* Regression (seen only under valgrind): a template whose rendering fails
+ * leaks nothing, the rendered dest included. */
 static void test_undefined_variable(void **state)
 {
 	struct fx *f = *state;
@@ -786,11 +782,8 @@ static void test_dest_must_be_absolute(void **state)
 	free(rp);
 }
 
-/* BUG (plan.c check_path): the check refuses "/../" and "/./" inside a path
- * but not a path that ends in "/.." or "/.", although its message promises
- * "no '..', '.'": dir { path: /etc/app/.. } is planned as a resource named
- * "/etc/app/.." that is really /etc.  Fix: also refuse a path that ends
- * with "/.." or "/." (and equals "/.." or "/."). */
+/* Regression: a host path that ends in "/.." or "/." is refused like one
+ * that contains them (dir { path: /etc/app/.. } would really be /etc). */
 static void test_dest_must_be_normalized(void **state)
 {
 	struct fx *f = *state;
@@ -820,12 +813,9 @@ static void test_dest_must_be_normalized(void **state)
 	free(rp);
 }
 
-/* BUG (role.c resolve_src): src is checked against the realpath of the
- * role's files/ (or templates/) directory, so when that directory itself
- * is a symlink out of the role, any file it leads to is accepted - the
- * same escape that a symlinked file is refused for.  Fix: compare with
- * realpath(r->dir) + "/" + sub, i.e. require realpath(base) to equal
- * "<realpath of the role dir>/<sub>" before the prefix check. */
+/* Regression: a role's files/ (or templates/) directory that is itself a
+ * symlink out of the role is refused, as a symlinked file is: src must
+ * resolve below realpath(role dir)/files. */
 static void test_files_dir_symlink_outside(void **state)
 {
 	struct fx *f = *state;
@@ -846,12 +836,9 @@ static void test_files_dir_symlink_outside(void **state)
 	free(outside);
 }
 
-/* BUG (plan.c add_op LC_OP_TEMPLATE / add_blob_file): when an edit op that
- * sets mode (or owner/group) comes before the template or file op that
- * writes the same path, the later op's default (0644) replaces the mode the
- * role asked for.  Fix: when file_res reuses an edit-only resource, keep
- * its mode/owner/group unless the writing op sets them (only apply the
- * default when r->mode < 0, only call set_owner when op->owner/op->group). */
+/* Regression: when an edit op that sets mode (or owner/group) comes before
+ * the template or file op that writes the same path, the role's mode stays:
+ * the writing op's default does not replace it. */
 static void test_edit_mode_kept_when_template_follows(void **state)
 {
 	struct fx *f = *state;
@@ -873,10 +860,8 @@ static void test_edit_mode_kept_when_template_follows(void **state)
 	assert_string_equal(r->owner, "app");
 }
 
-/* BUG (role.c lc_role_load): a missing role.yaml is reported with
- * err->code LC_EPARSE but the function returns LC_EIO (rc is not updated),
- * so the return value and the error disagree.  Fix:
- *     rc = lc_error_set(err, LC_EPARSE, "role '%s': %s does not exist", ...); */
+/* Regression: a missing role.yaml is LC_EPARSE both in the return value
+ * and in the error. */
 static void test_role_load_missing(void **state)
 {
 	struct fx *f = *state;

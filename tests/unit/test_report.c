@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "report.h"
+#include "op.h"
 #include "testutil.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -139,12 +140,9 @@ static void test_mask_from_inventory(void **state)
 	free(path);
 }
 
-/* BUG (report.c lc_report_mask): secrets are masked one after the other, in
- * inventory order, so a secret that contains another one is only partly
- * masked: with "pass" masked first, "password123" shows as
- * "********word123".  Fix: mask longest first (sort a copy of the secrets
- * by decreasing length in lc_report_init), or scan the text once and at
- * each position replace the longest secret that matches there. */
+/* Regression: a secret that contains another one is masked whole
+ * ("password123" is not shown as "********word123" when "pass" is a secret
+ * too): at each position the longest secret that matches is replaced. */
 static void test_mask_secret_inside_secret(void **state)
 {
 	struct fx *f = *state;
@@ -155,13 +153,9 @@ static void test_mask_secret_inside_secret(void **state)
 	mask_case(&f->rep, "x password123 y pass", "x ******** y ********");
 }
 
-/* BUG (report.c lc_report_mask): the loop searches the whole buffer again
- * after each replacement, so a secret found inside "********" ("*", "**",
- * ... up to eight stars) is found again forever: labctl hangs while the
- * buffer grows.  Fix: resume the search after the inserted mask (keep an
- * offset: hit = strstr(b.buf + off, sec); off = (hit - b.buf) + 8), or
- * build the output in one pass over the input.  Run in a child with an
- * alarm so that the hang is a failure, not a stuck test. */
+/* Regression: a secret made of stars ("**") is masked once, not found
+ * again inside "********" forever.  The test runs in a child with an
+ * alarm, so that a hang is a failure, not a stuck test. */
 static void test_mask_secret_made_of_stars(void **state)
 {
 	struct fx *f = *state;
@@ -193,7 +187,7 @@ static void test_mask_secret_made_of_stars(void **state)
 
 struct host_fixture {
 	struct lc_host host;
-	struct lc_op op;
+	struct lc_op op[4];
 	struct lc_res res[4];
 	struct lc_host_run run;
 };
@@ -202,26 +196,27 @@ static void host_fixture(struct host_fixture *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->host.name = "web";
-	h->op.role = "app";
-	h->res[0].kind = LC_RES_FILE;
-	h->res[0].label = LC_OP_TEMPLATE;
+	h->op[0].type = lc_op_type_find("template");
+	h->op[1].type = lc_op_type_find("file");
+	h->op[2].type = lc_op_type_find("command");
+	h->op[3].type = lc_op_type_find("dir");
+	h->res[0].type = &lc_res_file;
 	h->res[0].path = "/etc/a.conf";
 	h->res[0].status = LC_RES_CHANGED;
-	h->res[1].kind = LC_RES_FILE;
-	h->res[1].label = LC_OP_FILE;
+	h->res[1].type = &lc_res_file;
 	h->res[1].path = "/etc/b.conf";
 	h->res[1].status = LC_RES_OK;
-	h->res[2].kind = LC_RES_COMMAND;
-	h->res[2].label = LC_OP_COMMAND;
+	h->res[2].type = &lc_res_command;
 	h->res[2].path = "register --token \"$TOKEN\"\nsecond line";
 	h->res[2].status = LC_RES_FAILED;
 	h->res[2].msg = "denied for hunter2 (\"pa\"ss\")";
-	h->res[3].kind = LC_RES_DIR;
-	h->res[3].label = LC_OP_DIR;
+	h->res[3].type = &lc_res_dir;
 	h->res[3].path = "/var/lib/x";
 	h->res[3].status = LC_RES_SKIPPED;
-	for (size_t i = 0; i < 4; i++)
-		h->res[i].op = &h->op;
+	for (size_t i = 0; i < 4; i++) {
+		h->op[i].role = "app";
+		h->res[i].op = &h->op[i];
+	}
 	h->run.plan.host = &h->host;
 	h->run.plan.res = h->res;
 	h->run.plan.n_res = 4;
@@ -277,13 +272,9 @@ static void test_host_human(void **state)
 		"web                failed   web: reading facts failed: ********\n");
 }
 
-/* BUG (buf.c lc_buf_add_json, used by report.c): bytes >= 0x80 are copied
- * as they are, so a message that is not valid UTF-8 - a command's output
- * tail cut by `tail -c 4000` in the middle of a character, or binary
- * output - makes a --json line that is not valid JSON (RFC 8259 requires
- * UTF-8): a consumer's parser rejects the whole line.  Fix: in
- * lc_buf_add_json, copy only well-formed UTF-8 sequences and write
- * \\ufffd for each invalid byte. */
+/* Regression: a message that is not valid UTF-8 (a command's output tail
+ * cut in the middle of a character, binary output) still makes a valid
+ * --json line: invalid bytes become U+FFFD. */
 static void test_host_json_invalid_utf8(void **state)
 {
 	struct fx *f = *state;

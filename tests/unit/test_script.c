@@ -11,6 +11,7 @@
 #include <pwd.h>
 
 #include "script.h"
+#include "op.h"
 #include "testutil.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -46,7 +47,7 @@ static int teardown(void **state)
 
 /* A resource as lc_plan_host would leave it; path is relative to f->dir
  * unless it starts with '/'.  The pointer is valid until the next add. */
-static struct lc_res *add(struct fx *f, enum lc_res_kind kind, const char *path)
+static struct lc_res *add(struct fx *f, const struct lc_res_type *kind, const char *path)
 {
 	struct lc_host_plan *p = &f->plan;
 	struct lc_res *r;
@@ -54,10 +55,8 @@ static struct lc_res *add(struct fx *f, enum lc_res_kind kind, const char *path)
 	p->res = lc_xrealloc(p->res, (p->n_res + 1) * sizeof(*p->res));
 	r = &p->res[p->n_res++];
 	memset(r, 0, sizeof(*r));
-	r->kind = kind;
-	r->label = kind == LC_RES_DIR ? LC_OP_DIR : kind == LC_RES_FILE ? LC_OP_FILE :
-		   LC_OP_COMMAND;
-	r->path = path[0] == '/' || kind == LC_RES_COMMAND ? lc_xstrdup(path) :
+	r->type = kind;
+	r->path = path[0] == '/' || kind == &lc_res_command ? lc_xstrdup(path) :
 		  lc_xasprintf("%s/%s", f->dir, path);
 	r->mode = -1;
 	lc_buf_init(&r->own);
@@ -68,7 +67,7 @@ static struct lc_res *add(struct fx *f, enum lc_res_kind kind, const char *path)
 static struct lc_res *add_cmd(struct fx *f, const char *run, const char *creates,
 			      const char *unless)
 {
-	struct lc_res *r = add(f, LC_RES_COMMAND, run);
+	struct lc_res *r = add(f, &lc_res_command, run);
 
 	r->run = run;
 	r->unless = unless;
@@ -197,9 +196,9 @@ static void test_facts_quote_every_path(void **state)
 	for (i = 0; i < N_HOSTILE; i++) {
 		struct lc_res *r;
 
-		add(f, LC_RES_DIR, hostile[i]);
-		add(f, LC_RES_FILE, hostile[i])->has_content = 1;
-		add(f, LC_RES_FILE, hostile[i]);
+		add(f, &lc_res_dir, hostile[i]);
+		add(f, &lc_res_file, hostile[i])->has_content = 1;
+		add(f, &lc_res_file, hostile[i]);
 		r = add_cmd(f, "true", hostile[i], hostile[i]);
 		r->chdir = hostile[i];
 		add_env(r, hostile[i]);
@@ -253,12 +252,12 @@ static void test_facts_run(void **state)
 	free(tu_write_n(f->dir, "e.conf", bin, sizeof(bin) - 1));
 	tu_put(f->dir, "empty", "");
 
-	add(f, LC_RES_FILE, "f.txt")->has_content = 1;             /* 0 */
-	add(f, LC_RES_DIR, "sub");                                  /* 1 */
-	add(f, LC_RES_FILE, "missing")->has_content = 1;           /* 2 */
-	add(f, LC_RES_DIR, "missing.d");                            /* 3 */
-	add(f, LC_RES_FILE, "e.conf");                              /* 4: edit only */
-	add(f, LC_RES_FILE, "empty");                               /* 5: edit only */
+	add(f, &lc_res_file, "f.txt")->has_content = 1;             /* 0 */
+	add(f, &lc_res_dir, "sub");                                  /* 1 */
+	add(f, &lc_res_file, "missing")->has_content = 1;           /* 2 */
+	add(f, &lc_res_dir, "missing.d");                            /* 3 */
+	add(f, &lc_res_file, "e.conf");                              /* 4: edit only */
+	add(f, &lc_res_file, "empty");                               /* 5: edit only */
 	add_cmd(f, "true", "f.txt", NULL);                          /* 6: created: 0 */
 	add_cmd(f, "true", "nothere", NULL);                        /* 7: 1 */
 	add_env(add_cmd(f, "true", NULL, "test \"$FOO\" = 'b a r'"), "FOO=b a r");  /* 8: 0 */
@@ -322,7 +321,7 @@ static void test_facts_wrong_type(void **state)
 	char *p = in_dir(f, "sub"), *want;
 
 	assert_int_equal(mkdir(p, 0755), 0);
-	add(f, LC_RES_FILE, "sub")->has_content = 1;
+	add(f, &lc_res_file, "sub")->has_content = 1;
 	assert_int_equal(run_facts(f, &err), LC_EREMOTE);
 	want = lc_xasprintf("%s exists on the host but is not a regular file", p);
 	assert_string_equal(err.msg, want);
@@ -346,8 +345,8 @@ static void test_parse_facts_errors(void **state)
 	struct fx *f = *state;
 	struct lc_error err = LC_ERROR_INIT;
 
-	add(f, LC_RES_DIR, "/d");
-	add(f, LC_RES_FILE, "/f");
+	add(f, &lc_res_dir, "/d");
+	add(f, &lc_res_file, "/f");
 	parse_fails(f, "X|/d\n", "/d exists on the host but is not a directory");
 	parse_fails(f, "D|755|a|b|/f\n", "/f exists on the host but is not a regular file");
 	parse_fails(f, "F|644|a|b|3|" SHA_A "|1:2:3:4.0:5.0|1|/d\n",
@@ -378,7 +377,7 @@ static void test_parse_facts_errors(void **state)
 	assert_string_equal(f->plan.res[0].fact.group, "b");
 	assert_int_equal(f->plan.res[1].fact.known, 1);
 	assert_int_equal(f->plan.res[1].fact.exists, 0);
-	add(f, LC_RES_FILE, "/a|b");
+	add(f, &lc_res_file, "/a|b");
 	{
 		static const char ok[] = "F|600|a|b|9|" SHA_A "|1:2:9:4.5:6.7|c|/a|b\n";
 
@@ -390,18 +389,15 @@ static void test_parse_facts_errors(void **state)
 	assert_int_equal(f->plan.res[2].fact.size, 9);
 }
 
-/* BUG (script.c lc_script_parse_facts): a line of spaces gives words() no
- * word, and w[0] is then read uninitialised (strtoul, and the message).
- * Fix: test n before using w[0]: when n < 2, fail with
- * "unexpected output from the host: '%.80s'" on the whole line, and only
- * then call strtoul(w[0], ...). */
+/* Regression: a facts line of spaces is "unexpected output from the host"
+ * naming the line, not a read of an uninitialised word. */
 static void test_parse_facts_blank_line(void **state)
 {
 	struct fx *f = *state;
 
 	struct lc_error err = LC_ERROR_INIT;
 
-	add(f, LC_RES_DIR, "/d");
+	add(f, &lc_res_dir, "/d");
 	assert_int_equal(lc_script_parse_facts(&f->plan, "   \n", 4, &err), LC_EREMOTE);
 	tu_assert_contains(err.msg, "unexpected output from the host");
 }
@@ -424,22 +420,22 @@ static void test_apply_run(void **state)
 	chmod(p, 0644);
 	free(p);
 
-	r = add(f, LC_RES_DIR, "newdir/deep");                      /* 0 */
+	r = add(f, &lc_res_dir, "newdir/deep");                      /* 0 */
 	r->mode = 0750;
 	r->status = LC_RES_CHANGED;
 	r->need_meta = 1;
-	r = add(f, LC_RES_FILE, "f.txt");                           /* 1: replaced */
+	r = add(f, &lc_res_file, "f.txt");                           /* 1: replaced */
 	fact_file(r, "old\n", 0644);
 	push(r, "new\n", 0600);
-	r = add(f, LC_RES_FILE, "newdir/created.txt");              /* 2: new */
+	r = add(f, &lc_res_file, "newdir/created.txt");              /* 2: new */
 	push(r, "created\n", 0640);
-	r = add(f, LC_RES_FILE, "meta.txt");                        /* 3: mode only */
+	r = add(f, &lc_res_file, "meta.txt");                        /* 3: mode only */
 	fact_file(r, "m\n", 0644);
 	r->has_content = 1;
 	r->mode = 0600;
 	r->status = LC_RES_CHANGED;
 	r->need_meta = 1;
-	r = add(f, LC_RES_FILE, "ok.txt");                          /* 4: ok: untouched */
+	r = add(f, &lc_res_file, "ok.txt");                          /* 4: ok: untouched */
 	r->mode = 0600;
 	r->status = LC_RES_OK;
 	r = add_cmd(f, "echo ran > cmd.out; echo \"hello $X\"", "cmd.out", NULL);  /* 5 */
@@ -454,10 +450,10 @@ static void test_apply_run(void **state)
 	r->status = LC_RES_CHANGED;
 	r = add_cmd(f, "echo boom; echo more >&2; exit 3", "never", NULL);  /* 8: fails */
 	r->status = LC_RES_CHANGED;
-	r = add(f, LC_RES_DIR, "after");                            /* 9: skipped */
+	r = add(f, &lc_res_dir, "after");                            /* 9: skipped */
 	r->mode = 0755;
 	r->status = LC_RES_CHANGED;
-	r = add(f, LC_RES_FILE, "later.txt");                       /* 10: skipped */
+	r = add(f, &lc_res_file, "later.txt");                       /* 10: skipped */
 	push(r, "later\n", 0644);
 
 	assert_int_equal(run_apply(f), 1);
@@ -511,9 +507,9 @@ static void test_push_modes(void **state)
 	char *p;
 
 	tu_put(f->dir, "old.txt", "old\n");
-	add(f, LC_RES_FILE, "plain.txt");
-	add(f, LC_RES_FILE, "owned.txt");
-	add(f, LC_RES_FILE, "old.txt");
+	add(f, &lc_res_file, "plain.txt");
+	add(f, &lc_res_file, "owned.txt");
+	add(f, &lc_res_file, "old.txt");
 	plain = &f->plan.res[0];   /* (add() moves the array: pointers after it) */
 	owned = &f->plan.res[1];
 	replaced = &f->plan.res[2];
@@ -590,7 +586,7 @@ static void test_apply_all_ok(void **state)
 	struct lc_error err = LC_ERROR_INIT;
 	struct lc_res *r;
 
-	r = add(f, LC_RES_DIR, "d");
+	r = add(f, &lc_res_dir, "d");
 	r->mode = 0700;
 	r->status = LC_RES_CHANGED;
 	assert_int_equal(run_apply(f), 0);
@@ -610,11 +606,11 @@ static void test_apply_refuses_changed_file(void **state)
 
 	tu_put(f->dir, "f.txt", "changed meanwhile\n");
 	tu_put(f->dir, "appeared.txt", "someone else's\n");
-	r = add(f, LC_RES_FILE, "f.txt");
+	r = add(f, &lc_res_file, "f.txt");
 	fact_file(r, "as read\n", 0644);
 	push(r, "new\n", 0644);
 	r->from_host = 1;
-	r = add(f, LC_RES_FILE, "appeared.txt");   /* was missing when read */
+	r = add(f, &lc_res_file, "appeared.txt");   /* was missing when read */
 	push(r, "new\n", 0644);
 	r->from_host = 1;
 
@@ -698,12 +694,12 @@ static void test_hostile_values_stay_literal(void **state)
 		lc_buf_addf(&name, "d%zu %s", i, hostile[i]);
 		while (strchr(name.buf, '\n'))
 			*strchr(name.buf, '\n') = ' ';
-		r = add(f, LC_RES_DIR, name.buf);                      /* 4i + 0 */
+		r = add(f, &lc_res_dir, name.buf);                      /* 4i + 0 */
 		r->mode = 0700;
 		lc_buf_addf(&name, "/f %s", hostile[i]);
-		add(f, LC_RES_FILE, name.buf)->has_content = 1;       /* 4i + 1 */
+		add(f, &lc_res_file, name.buf)->has_content = 1;       /* 4i + 1 */
 		lc_buf_adds(&name, ".edit");
-		add(f, LC_RES_FILE, name.buf);                         /* 4i + 2 */
+		add(f, &lc_res_file, name.buf);                         /* 4i + 2 */
 		/* run and unless are the role author's shell text, by design */
 		r = add_cmd(f, "printf '%s' \"$V\" > out", hostile[i], "false");  /* 4i + 3 */
 		lc_buf_reset(&name);
@@ -783,7 +779,7 @@ static void test_hostile_owner(void **state)
 	struct lc_error err = LC_ERROR_INIT;
 	struct lc_res *r;
 
-	r = add(f, LC_RES_DIR, "d");
+	r = add(f, &lc_res_dir, "d");
 	r->mode = 0755;
 	r->owner = lc_xstrdup("root$(touch MARK)");
 	r->group = lc_xstrdup("`touch MARK`");

@@ -1,14 +1,16 @@
 # lib.sh - the functions every batch labctl sends to a host calls.
 #
 # POSIX sh (dash, busybox ash, bash).  Embedded into labctl at build time
-# and sent ahead of each batch (script.c), after the assignments of
-# LC_STATE_DIR, LC_LOCK_FILE and the other paths of plan.h.  Every value
+# and read once by each connection's shell (script.c, lc_script_shell_init),
+# after the assignments of LC_STATE_DIR, LC_LOCK_FILE and the other paths
+# of plan.h.  Every value
 # from an inventory or a role arrives as a positional argument, single-
 # quoted by labctl: nothing here expands it twice.  Output lines start with
 # a resource index or a letter; script.h lists them.  Runs under LC_ALL=C.
 #
 # shellcheck shell=sh
 # shellcheck disable=SC2154  # LC_* paths are set by the batch prelude
+# shellcheck disable=SC2034  # lc_svc_tools is read by the facts batch
 
 # ---- facts -------------------------------------------------------------
 
@@ -83,7 +85,8 @@ lc_clean() {
 	done
 }
 
-# lc_backend [systemd|daemon]: which service manager the host runs.
+# lc_backend [systemd|daemon]: which service manager the host runs, and
+# the commands its services need (lc_svc_tools, for lc_need).
 lc_backend() {
 	if [ -n "$1" ]; then
 		lc_backend=$1
@@ -91,6 +94,11 @@ lc_backend() {
 		lc_backend=systemd
 	else
 		lc_backend=daemon
+	fi
+	if [ "$lc_backend" = systemd ]; then
+		lc_svc_tools="systemctl journalctl"
+	else
+		lc_svc_tools="start-stop-daemon tail kill"
 	fi
 	echo "B $lc_backend"
 }

@@ -1,0 +1,144 @@
+/* op_package.c - `package: { names, cache_valid_time }`: Debian packages.
+ * The facts batch asks dpkg which names are missing; only those are
+ * installed (apt-get, non-interactive, after updating package lists older
+ * than cache_valid_time seconds, waiting for another apt's dpkg lock). */
+#include "op.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pkg_op {
+	const struct lc_node *names;   /* a list of package names */
+	long cache_valid_time;         /* s: older apt lists are updated first */
+};
+
+static const char *const keys[] = { "names", "cache_valid_time", NULL };
+
+/* Debian package names: [a-z0-9][a-z0-9+.-]+ */
+static int valid_name(const struct lc_node *n)
+{
+	size_t j;
+
+	if (n->len < 2)
+		return 0;
+	for (j = 0; j < n->len; j++)
+		if (!((n->str[j] >= 'a' && n->str[j] <= 'z') || (n->str[j] >= '0' && n->str[j] <= '9') ||
+		      (j && strchr("+.-", n->str[j]))))
+			return 0;
+	return 1;
+}
+
+static int parse(struct lc_op *op, const struct lc_node *body, const struct lc_role *role,
+		 struct lc_error *err)
+{
+	struct pkg_op *k = lc_xcalloc(1, sizeof(*k));
+	const struct lc_node *v;
+	size_t i;
+	int rc;
+
+	(void)role;
+	op->data = k;
+	k->cache_valid_time = 3600;
+	if ((v = lc_node_get(body, "cache_valid_time")) &&
+	    (rc = lc_node_int(&k->cache_valid_time, v, 0, 31 * 86400, err)))
+		return rc;
+	if (!(k->names = lc_node_get(body, "names")))
+		return lc_node_error(err, LC_EPARSE, body, "a package op needs 'names'");
+	if ((rc = lc_node_expect(k->names, LC_NODE_SEQ, "'names'", err)))
+		return rc;
+	if (!k->names->n_items)
+		return lc_node_error(err, LC_EPARSE, k->names, "'names' is empty");
+	for (i = 0; i < k->names->n_items; i++) {
+		const struct lc_node *n = k->names->items[i];
+
+		if ((rc = lc_node_expect(n, LC_NODE_SCALAR, "a package name", err)))
+			return rc;
+		if (!valid_name(n))
+			return lc_node_error(err, LC_EPARSE, n, "'%s' is not a Debian package name",
+					     n->str);
+	}
+	return 0;
+}
+
+static void release(struct lc_op *op)
+{
+	free(op->data);
+}
+
+/* One resource; its path is the names, space-separated. */
+static int plan(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc_op *op,
+		struct lc_error *err)
+{
+	const struct pkg_op *k = op->data;
+	struct lc_buf names = LC_BUF_INIT;
+	size_t i;
+
+	(void)s;
+	(void)err;
+	for (i = 0; i < k->names->n_items; i++)
+		lc_buf_addf(&names, "%s%s", i ? " " : "", k->names->items[i]->str);
+	lc_plan_res_add(p, &lc_res_package, op, lc_buf_detach(&names, NULL));
+	return 0;
+}
+
+const struct lc_op_type lc_op_package = {
+	.name = "package",
+	.keys = keys,
+	.parse = parse,
+	.plan = plan,
+	.release = release,
+};
+
+/* ---- the package resource --------------------------------------------- */
+
+static void facts(struct lc_buf *out, const struct lc_host_plan *p, const struct lc_res *r,
+		  size_t idx)
+{
+	(void)p;
+	/* names were checked at load: [a-z0-9+.-] only */
+	lc_buf_addf(out, "lc_pkgs %zu", idx);
+	lc_op_arg(out, r->path);
+	lc_buf_addc(out, '\n');
+}
+
+static int fact(struct lc_res *r, char what, const char *rest, struct lc_error *err)
+{
+	if (what != 'K')
+		return lc_error_set(err, LC_EREMOTE, "unexpected output from the host for %s",
+				    r->path);
+	free(r->fact.missing);
+	r->fact.missing = lc_xstrdup(rest);
+	return 0;
+}
+
+static int decide(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err)
+{
+	(void)p;
+	(void)err;
+	r->need_meta = r->fact.missing && *r->fact.missing;
+	return 0;
+}
+
+static void apply(struct lc_buf *out, const struct lc_host_plan *p, const struct lc_res *r)
+{
+	const struct pkg_op *k = r->op->data;
+
+	(void)p;
+	lc_buf_addf(out, "lc_apt %ld", k->cache_valid_time);
+	lc_op_arg(out, r->fact.missing);
+}
+
+static void describe(struct lc_buf *out, const struct lc_res *r)
+{
+	lc_buf_addf(out, "would install: %s\n", r->fact.missing ? r->fact.missing : "");
+}
+
+const struct lc_res_type lc_res_package = {
+	.name = "package",
+	.tools = "dpkg-query apt-get",
+	.facts = facts,
+	.fact = fact,
+	.decide = decide,
+	.apply = apply,
+	.describe = describe,
+};
