@@ -41,6 +41,18 @@ void lc_op_arg(struct lc_buf *out, const char *s)
 	lc_buf_add_shquote(out, s ? s : "");
 }
 
+void lc_op_free_data(struct lc_op *op)
+{
+	free(op->data);
+}
+
+void lc_op_call(struct lc_buf *out, const char *fn, size_t idx, const char *arg)
+{
+	lc_buf_addf(out, "%s %zu", fn, idx);
+	lc_op_arg(out, arg);
+	lc_buf_addc(out, '\n');
+}
+
 void lc_op_owner_args(struct lc_buf *out, const struct lc_res *r)
 {
 	lc_op_arg(out, r->owner);

@@ -89,6 +89,10 @@ extern const struct lc_res_type lc_res_dir, lc_res_file, lc_res_command, lc_res_
 
 /* ---- what ops share ---------------------------------------------------- */
 
+/* release for an op whose data is one allocation */
+void lc_op_free_data(struct lc_op *op);
+/* "FN IDX 'ARG'\n": a lib.sh function that reports resource IDX. */
+void lc_op_call(struct lc_buf *out, const char *fn, size_t idx, const char *arg);
 /* " 'ARG'" ("" for NULL): a value for a lib.sh function. */
 void lc_op_arg(struct lc_buf *out, const char *s);
 /* " 'OWNER' 'GROUP'" of r ("" when unmanaged). */

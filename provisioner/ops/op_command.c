@@ -35,11 +35,6 @@ static int parse(struct lc_op *op, const struct lc_node *body, const struct lc_r
 	return lc_role_env(&c->env, body, err);
 }
 
-static void release(struct lc_op *op)
-{
-	free(op->data);
-}
-
 static int plan(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc_op *op,
 		struct lc_error *err)
 {
@@ -61,7 +56,7 @@ const struct lc_op_type lc_op_command = {
 	.keys = keys,
 	.parse = parse,
 	.plan = plan,
-	.release = release,
+	.release = lc_op_free_data,
 };
 
 /* ---- the command resource --------------------------------------------- */

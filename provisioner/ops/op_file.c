@@ -59,11 +59,6 @@ static int parse(struct lc_op *op, const struct lc_node *body, const struct lc_r
 	return lc_role_meta(op, body, err);
 }
 
-static void release(struct lc_op *op)
-{
-	free(op->data);
-}
-
 /* ---- the file resource: planning -------------------------------------- */
 
 int lc_op_file_res(struct lc_res **out, struct lc_host_plan *p, const struct lc_op *op,
@@ -239,7 +234,7 @@ const struct lc_op_type lc_op_file = {
 	.keys = keys,
 	.parse = parse,
 	.plan = plan,
-	.release = release,
+	.release = lc_op_free_data,
 };
 
 /* ---- edits over content ------------------------------------------------ */
@@ -366,9 +361,7 @@ static void facts(struct lc_buf *out, const struct lc_host_plan *p, const struct
 	(void)p;
 	if (r->has_content)
 		return;
-	lc_buf_addf(out, "lc_content %zu", idx);
-	lc_op_arg(out, r->path);
-	lc_buf_addc(out, '\n');
+	lc_op_call(out, "lc_content", idx, r->path);
 }
 
 static int fact(struct lc_res *r, char what, const char *rest, struct lc_error *err)
@@ -438,9 +431,7 @@ static int diff_facts(struct lc_buf *out, const struct lc_res *r, size_t idx)
 	if (!r->need_content || !r->fact.exists || !r->has_content || r->fact.content.len ||
 	    r->fact.size > LC_DIFF_MAX_BYTES)
 		return 0;
-	lc_buf_addf(out, "lc_content %zu", idx);
-	lc_op_arg(out, r->path);
-	lc_buf_addc(out, '\n');
+	lc_op_call(out, "lc_content", idx, r->path);
 	return 1;
 }
 

@@ -60,11 +60,6 @@ static int parse(struct lc_op *op, const struct lc_node *body, const struct lc_r
 	return 0;
 }
 
-static void release(struct lc_op *op)
-{
-	free(op->data);
-}
-
 /* One resource; its path is the names, space-separated. */
 static int plan(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc_op *op,
 		struct lc_error *err)
@@ -86,7 +81,7 @@ const struct lc_op_type lc_op_package = {
 	.keys = keys,
 	.parse = parse,
 	.plan = plan,
-	.release = release,
+	.release = lc_op_free_data,
 };
 
 /* ---- the package resource --------------------------------------------- */
@@ -96,9 +91,7 @@ static void facts(struct lc_buf *out, const struct lc_host_plan *p, const struct
 {
 	(void)p;
 	/* names were checked at load: [a-z0-9+.-] only */
-	lc_buf_addf(out, "lc_pkgs %zu", idx);
-	lc_op_arg(out, r->path);
-	lc_buf_addc(out, '\n');
+	lc_op_call(out, "lc_pkgs", idx, r->path);
 }
 
 static int fact(struct lc_res *r, char what, const char *rest, struct lc_error *err)

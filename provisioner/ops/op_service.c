@@ -71,11 +71,6 @@ static int parse(struct lc_op *op, const struct lc_node *body, const struct lc_r
 	return lc_role_env(&v->env, body, err);
 }
 
-static void release(struct lc_op *op)
-{
-	free(op->data);
-}
-
 /* Environment="K=V" for a systemd unit: quote, escape \ " and specifiers. */
 static void systemd_env(struct lc_buf *b, const char *kv)
 {
@@ -199,7 +194,7 @@ const struct lc_op_type lc_op_service = {
 	.keys = keys,
 	.parse = parse,
 	.plan = plan,
-	.release = release,
+	.release = lc_op_free_data,
 };
 
 /* ---- the service resource --------------------------------------------- */
@@ -237,9 +232,7 @@ static void facts(struct lc_buf *out, const struct lc_host_plan *p, const struct
 		  size_t idx)
 {
 	(void)p;
-	lc_buf_addf(out, "lc_v %zu", idx);
-	lc_op_arg(out, r->path);
-	lc_buf_addc(out, '\n');
+	lc_op_call(out, "lc_v", idx, r->path);
 }
 
 static int fact(struct lc_res *r, char what, const char *rest, struct lc_error *err)
