@@ -43,6 +43,7 @@ int lc_session_open(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *what)
 {
 	struct lc_error err = LC_ERROR_INIT;
+	struct lc_plan_run run;
 	unsigned char *mask = NULL;
 	char hn[256] = "?", when[LC_CLOCK_ISO];
 	size_t i;
@@ -87,15 +88,20 @@ int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
 		goto fail;
 	}
+	if (lc_plan_run_init(&run, &s->inv, &s->roles, &s->blobs, &err)) {
+		print_err(s, ctx, err.msg, NULL);
+		goto fail;
+	}
 	for (i = 0; i < s->inv.n_hosts; i++) {
 		if (!mask[i])
 			continue;
-		if (lc_plan_host(&s->runs[i].plan, &s->inv, &s->roles, &s->blobs,
-				 &s->inv.hosts[i], &err)) {
+		if (lc_plan_host(&s->runs[i].plan, &run, &s->inv.hosts[i], &err)) {
+			lc_plan_run_release(&run);
 			print_err(s, ctx, err.msg, "labctl: no host was touched\n");
 			goto fail;
 		}
 	}
+	lc_plan_run_release(&run);
 	if (lc_engine_resolve(s->runs, s->inv.n_hosts, &s->inv, ctx->accept_new_hostkeys, &err)) {
 		print_err(s, ctx, err.msg, "labctl: no host was touched\n");
 		goto fail;

@@ -164,32 +164,6 @@ static struct lc_node *scalar(const char *s)
 	return lc_node_new_scalar(s, strlen(s));
 }
 
-static struct lc_node *host_node(const struct lc_inventory *inv, const struct lc_host *h)
-{
-	struct lc_node *m = lc_node_new(LC_NODE_MAP, NULL, 0, 0);
-	struct lc_node *roles = lc_node_new(LC_NODE_SEQ, NULL, 0, 0);
-	char port[16];
-	size_t i;
-
-	for (i = 0; inv->vars && i < inv->vars->n_pairs; i++)
-		lc_node_map_set(m, lc_node_dup(inv->vars->pairs[i].key),
-				lc_node_dup(inv->vars->pairs[i].value));
-	for (i = 0; h->vars && i < h->vars->n_pairs; i++)
-		lc_node_map_set(m, lc_node_dup(h->vars->pairs[i].key),
-				lc_node_dup(h->vars->pairs[i].value));
-	snprintf(port, sizeof(port), "%d", h->port);
-	lc_node_map_set(m, scalar("name"), scalar(h->name));
-	lc_node_map_set(m, scalar("address"), scalar(h->address));
-	lc_node_map_set(m, scalar("port"), scalar(port));
-	lc_node_map_set(m, scalar("user"), scalar(h->user ? h->user : ""));
-	for (i = 0; i < h->n_roles; i++)
-		lc_node_seq_add(roles, scalar(h->roles[i]));
-	lc_node_map_set(m, scalar("roles"), roles);
-	lc_node_map_set(m, scalar("tags"), h->tags ? lc_node_dup(h->tags) :
-			lc_node_new(LC_NODE_SEQ, NULL, 0, 0));
-	return m;
-}
-
 static const struct lc_node *scope_lookup(void *data, const char *name)
 {
 	struct scope *s = data;
@@ -206,14 +180,9 @@ static const struct lc_node *scope_lookup(void *data, const char *name)
 
 static void scope_init(struct scope *s, const struct lc_inventory *inv)
 {
-	size_t i;
-
 	s->inv = inv;
-	s->hosts = lc_node_new(LC_NODE_MAP, NULL, 0, 0);
+	s->hosts = lc_inventory_hosts_node(inv);
 	s->empty = lc_node_new(LC_NODE_SEQ, NULL, 0, 0);
-	for (i = 0; inv && i < inv->n_hosts; i++)
-		lc_node_map_set(s->hosts, scalar(inv->hosts[i].name),
-				host_node(inv, &inv->hosts[i]));
 }
 
 static void scope_release(struct scope *s)

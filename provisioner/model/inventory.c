@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -581,4 +582,45 @@ int lc_inventory_select(unsigned char *mask, const struct lc_inventory *inv,
 					    targets[t], inv->path);
 	}
 	return 0;
+}
+
+static struct lc_node *scalar(const char *s)
+{
+	return lc_node_new_scalar(s, strlen(s));
+}
+
+static struct lc_node *host_node(const struct lc_inventory *inv, const struct lc_host *h)
+{
+	struct lc_node *m = lc_node_new(LC_NODE_MAP, NULL, 0, 0);
+	struct lc_node *roles = lc_node_new(LC_NODE_SEQ, NULL, 0, 0);
+	char port[16];
+	size_t i;
+
+	for (i = 0; inv->vars && i < inv->vars->n_pairs; i++)
+		lc_node_map_set(m, lc_node_dup(inv->vars->pairs[i].key),
+				lc_node_dup(inv->vars->pairs[i].value));
+	for (i = 0; h->vars && i < h->vars->n_pairs; i++)
+		lc_node_map_set(m, lc_node_dup(h->vars->pairs[i].key),
+				lc_node_dup(h->vars->pairs[i].value));
+	snprintf(port, sizeof(port), "%d", h->port);
+	lc_node_map_set(m, scalar("name"), scalar(h->name));
+	lc_node_map_set(m, scalar("address"), scalar(h->address));
+	lc_node_map_set(m, scalar("port"), scalar(port));
+	lc_node_map_set(m, scalar("user"), scalar(h->user ? h->user : ""));
+	for (i = 0; i < h->n_roles; i++)
+		lc_node_seq_add(roles, scalar(h->roles[i]));
+	lc_node_map_set(m, scalar("roles"), roles);
+	lc_node_map_set(m, scalar("tags"), h->tags ? lc_node_dup(h->tags) :
+			lc_node_new(LC_NODE_SEQ, NULL, 0, 0));
+	return m;
+}
+
+struct lc_node *lc_inventory_hosts_node(const struct lc_inventory *inv)
+{
+	struct lc_node *hosts = lc_node_new(LC_NODE_MAP, NULL, 0, 0);
+	size_t i;
+
+	for (i = 0; inv && i < inv->n_hosts; i++)
+		lc_node_map_set(hosts, scalar(inv->hosts[i].name), host_node(inv, &inv->hosts[i]));
+	return hosts;
 }

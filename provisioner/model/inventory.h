@@ -75,6 +75,10 @@ int lc_inventory_load_from(struct lc_inventory *out, const char *path,
 			   struct lc_source *source, struct lc_error *err);
 void lc_inventory_release(struct lc_inventory *inv);
 
+/* The `hosts` variable templates see: for each host, the lab vars, its own
+ * vars, and name, address, port, user, roles and tags.  A new tree. */
+struct lc_node *lc_inventory_hosts_node(const struct lc_inventory *inv);
+
 const struct lc_host *lc_inventory_host(const struct lc_inventory *inv, const char *name);
 int lc_host_has_role(const struct lc_host *h, const char *role);
 

@@ -55,10 +55,14 @@ int lc_source_git(struct lc_source **out, const char *near, const char *rev,
  * is not in one). */
 int lc_repo_info(struct lc_repo_info *info, const char *near, struct lc_error *err);
 void lc_repo_info_release(struct lc_repo_info *info);
-/* Whether anything under the given directories (absolute paths in the work
- * tree) differs from HEAD: modified, staged or untracked. 1, 0 or < 0. */
-int lc_repo_dirty(const struct lc_repo_info *info, char *const *paths, size_t n,
-		  struct lc_error *err);
+/* What differs from HEAD under the given paths (absolute, in the work
+ * tree): modified, staged or untracked files, as absolute paths in *out
+ * (*n of them; free each and the array).  One git status for all. */
+int lc_repo_changes(char ***out, size_t *n, const struct lc_repo_info *info,
+		    char *const *paths, size_t n_paths, struct lc_error *err);
+/* Whether one of changes (from lc_repo_changes) is one of paths or below
+ * one of them. */
+int lc_repo_any_under(char *const *changes, size_t n, char *const *paths, size_t n_paths);
 
 void lc_source_free(struct lc_source *s);
 

@@ -349,25 +349,32 @@ fail:
 	return rc;
 }
 
-int lc_repo_dirty(const struct lc_repo_info *info, char *const *paths, size_t n,
-		  struct lc_error *err)
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lc_repo_changes(char ***out, size_t *n, const struct lc_repo_info *info,
+		    char *const *paths, size_t n_paths, struct lc_error *err)
 {
 	git_status_options opts;
 	git_repository *repo = NULL;
 	git_status_list *list = NULL;
 	char **rel;
 	char *root = NULL;
-	size_t i, k = 0, rl;
+	size_t i, k = 0, rl, alloc = 0;
 	int rc;
 
-	if (!info->is_repo || !n)
+	*out = NULL;
+	*n = 0;
+	if (!info->is_repo || !n_paths)
 		return 0;
 	if ((rc = open_repo(&repo, &root, info->root, err)))
 		return rc;
 	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
 	rl = strlen(root);
-	rel = lc_xcalloc(n + 1, sizeof(*rel));
-	for (i = 0; i < n; i++)
+	rel = lc_xcalloc(n_paths + 1, sizeof(*rel));
+	for (i = 0; i < n_paths; i++)
 		if (!strncmp(paths[i], root, rl) && (paths[i][rl] == '/' || !paths[i][rl]))
 			rel[k++] = (char *)paths[i] + rl + (paths[i][rl] == '/');
 	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
@@ -375,13 +382,66 @@ int lc_repo_dirty(const struct lc_repo_info *info, char *const *paths, size_t n,
 	opts.pathspec.strings = rel;
 	opts.pathspec.count = k;
 	rc = 0;
-	if (k && git_status_list_new(&list, repo, &opts) < 0)
+	if (k && git_status_list_new(&list, repo, &opts) < 0) {
 		rc = lc_error_set(err, LC_EIO, "git status: %s", git_msg());
-	else if (k)
-		rc = git_status_list_entrycount(list) > 0;
+	} else if (k) {
+		size_t count = git_status_list_entrycount(list);
+
+		for (i = 0; i < count; i++) {
+			const git_status_entry *e = git_status_byindex(list, i);
+			const git_diff_delta *d[2] = { e->head_to_index, e->index_to_workdir };
+			int j;
+
+			for (j = 0; j < 2; j++) {
+				if (!d[j])
+					continue;
+				LC_ALLOC_GROW(*out, *n + 2, alloc);
+				if (d[j]->old_file.path)
+					(*out)[(*n)++] = lc_xasprintf("%s/%s", root, d[j]->old_file.path);
+				if (d[j]->new_file.path)
+					(*out)[(*n)++] = lc_xasprintf("%s/%s", root, d[j]->new_file.path);
+			}
+		}
+	}
+	/* sorted, each once (a change names its path on both sides) */
+	if (*n) {
+		size_t w = 1;
+
+		qsort(*out, *n, sizeof(**out), cmp_str);
+		for (i = 1; i < *n; i++) {
+			if (!strcmp((*out)[i], (*out)[w - 1]))
+				free((*out)[i]);
+			else
+				(*out)[w++] = (*out)[i];
+		}
+		*n = w;
+	}
 	git_status_list_free(list);
 	git_repository_free(repo);
 	free(rel);
 	free(root);
 	return rc;
+}
+
+int lc_repo_any_under(char *const *changes, size_t n, char *const *paths, size_t n_paths)
+{
+	size_t j;
+
+	for (j = 0; j < n_paths; j++) {
+		size_t l = strlen(paths[j]), lo = 0, hi = n;
+
+		/* the first change >= the path; those under it follow it */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (strcmp(changes[mid], paths[j]) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && !strncmp(changes[lo], paths[j], l); lo++)
+			if (!changes[lo][l] || changes[lo][l] == '/')
+				return 1;
+	}
+	return 0;
 }

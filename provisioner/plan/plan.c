@@ -181,44 +181,101 @@ static int add_health(struct lc_host_plan *p, struct lc_plan_scope *s, const str
 	return 0;
 }
 
+/* The work tree paths a role's inputs come from: its directory and the
+ * project files it takes (@apps/...). */
+static size_t role_paths(char ***out, const struct lc_inventory *inv, const struct lc_role *r)
+{
+	size_t j, n = 0, alloc = 0;
+
+	*out = NULL;
+	LC_ALLOC_GROW(*out, n + 1, alloc);
+	(*out)[n++] = r->dir;
+	for (j = 0; j < r->n_ops; j++)
+		if (r->ops[j].src && !strncmp(r->ops[j].src, inv->project_dir, strlen(inv->project_dir)) &&
+		    r->ops[j].src_source == inv->source) {
+			LC_ALLOC_GROW(*out, n + 1, alloc);
+			(*out)[n++] = r->ops[j].src;
+		}
+	return n;
+}
+
+/* Which roles' inputs differ from HEAD in the work tree: one git status
+ * over every role's paths (a --ref deploy is never dirty). */
+static int roles_dirty(struct lc_plan_run *run, struct lc_error *err)
+{
+	const struct lc_inventory *inv = run->inv;
+	char **all = NULL, **changes = NULL;
+	size_t i, k, n_all = 0, alloc = 0, n_changes = 0;
+	int rc;
+
+	run->role_dirty = lc_xcalloc(run->roles->n + 1, 1);
+	if (!inv->repo || !inv->repo->is_repo || !lc_source_is_fs(inv->source))
+		return 0;
+	for (i = 0; i < run->roles->n; i++) {
+		char **paths;
+		size_t n = role_paths(&paths, inv, &run->roles->roles[i]);
+
+		for (k = 0; k < n; k++) {
+			LC_ALLOC_GROW(all, n_all + 1, alloc);
+			all[n_all++] = paths[k];
+		}
+		free(paths);
+	}
+	rc = lc_repo_changes(&changes, &n_changes, inv->repo, all, n_all, err);
+	for (i = 0; !rc && i < run->roles->n; i++) {
+		char **paths;
+		size_t n = role_paths(&paths, inv, &run->roles->roles[i]);
+
+		run->role_dirty[i] = (unsigned char)lc_repo_any_under(changes, n_changes, paths, n);
+		free(paths);
+	}
+	for (i = 0; i < n_changes; i++)
+		free(changes[i]);
+	free(changes);
+	free(all);
+	return rc;
+}
+
+int lc_plan_run_init(struct lc_plan_run *run, const struct lc_inventory *inv,
+		     const struct lc_roles *roles, struct lc_blobs *blobs, struct lc_error *err)
+{
+	int rc;
+
+	memset(run, 0, sizeof(*run));
+	run->inv = inv;
+	run->roles = roles;
+	run->blobs = blobs;
+	run->hosts = lc_inventory_hosts_node(inv);
+	if ((rc = roles_dirty(run, err)))
+		lc_plan_run_release(run);
+	return rc;
+}
+
+void lc_plan_run_release(struct lc_plan_run *run)
+{
+	lc_node_free(run->hosts);
+	free(run->role_dirty);
+	memset(run, 0, sizeof(*run));
+}
+
 /* repo_version for this host: the deployed commit, short, with "-dirty"
  * when the work tree differs from it under the host's roles or the app
- * files they take (a --ref deploy is never dirty). */
-static int host_version(struct lc_host_plan *p, const struct lc_inventory *inv,
-			const struct lc_roles *roles, struct lc_error *err)
+ * files they take. */
+static void host_version(struct lc_host_plan *p, const struct lc_plan_run *run)
 {
-	char **paths = NULL;
-	size_t i, j, n = 0, alloc = 0;
-	int dirty = 0;
+	const struct lc_repo_info *repo = run->inv->repo;
+	size_t i, k;
 
-	if (!inv->repo || !inv->repo->is_repo) {
+	if (!repo || !repo->is_repo) {
 		snprintf(p->version, sizeof(p->version), "unversioned");
-		return 0;
+		return;
 	}
-	if (lc_source_is_fs(inv->source)) {
-		for (i = 0; i < p->n_roles; i++) {
-			const struct lc_role *r = lc_roles_find(roles, p->roles[i]);
-
-			LC_ALLOC_GROW(paths, n + 1, alloc);
-			paths[n++] = r->dir;
-			for (j = 0; j < r->n_ops; j++)
-				if (r->ops[j].src && !strncmp(r->ops[j].src, inv->project_dir,
-							      strlen(inv->project_dir)) &&
-				    r->ops[j].src_source == inv->source) {
-					LC_ALLOC_GROW(paths, n + 1, alloc);
-					paths[n++] = r->ops[j].src;
-				}
-		}
-		dirty = lc_repo_dirty(inv->repo, paths, n, err);
-		free(paths);
-		if (dirty < 0)
-			return dirty;
-	}
-	p->dirty = dirty;
-	memcpy(p->commit, inv->repo->commit, sizeof(p->commit));
-	snprintf(p->version, sizeof(p->version), "%.7s%s", inv->repo->commit,
-		 dirty ? "-dirty" : "");
-	return 0;
+	for (i = 0; i < p->n_roles; i++)
+		for (k = 0; k < run->roles->n; k++)
+			if (!strcmp(run->roles->roles[k].name, p->roles[i]) && run->role_dirty[k])
+				p->dirty = 1;
+	memcpy(p->commit, repo->commit, sizeof(p->commit));
+	snprintf(p->version, sizeof(p->version), "%.7s%s", repo->commit, p->dirty ? "-dirty" : "");
 }
 
 /* One digest per role over everything it wants on this host. */
@@ -277,10 +334,10 @@ char *lc_plan_roles_behind(const struct lc_host_plan *p)
 	return lc_buf_detach(&b, NULL);
 }
 
-int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
-		 const struct lc_roles *roles, struct lc_blobs *blobs,
-		 const struct lc_host *host, struct lc_error *err)
+int lc_plan_host(struct lc_host_plan *out, struct lc_plan_run *run, const struct lc_host *host,
+		 struct lc_error *err)
 {
+	const struct lc_roles *roles = run->roles;
 	struct lc_plan_scope s;
 	size_t i, j, n_names = 0;
 	const char **names;
@@ -291,8 +348,8 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 	out->backend = !host->service_manager ? LC_BACKEND_ANY :
 		       !strcmp(host->service_manager, "systemd") ? LC_BACKEND_SYSTEMD :
 		       LC_BACKEND_DAEMON;
-	lc_plan_scope_init(&s, inv, host);
-	s.blobs = blobs;
+	lc_plan_scope_init(&s, run->inv, host, run->hosts);
+	s.blobs = run->blobs;
 	names = lc_xcalloc(host->n_roles + 1, sizeof(*names));
 	if (lc_roles_find(roles, "base"))
 		names[n_names++] = "base";
@@ -302,8 +359,7 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 	out->roles = lc_xcalloc(n_names + 1, sizeof(*out->roles));
 	for (i = 0; i < n_names; i++)
 		out->roles[out->n_roles++] = lc_xstrdup(names[i]);
-	if ((rc = host_version(out, inv, roles, err)))
-		goto done;
+	host_version(out, run);
 	s.version = lc_plan_scalar(out->version);
 	for (i = 0; !rc && i < n_names; i++) {
 		const struct lc_role *role = lc_roles_find(roles, names[i]);
@@ -324,7 +380,6 @@ int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
 			rc = out->res[i].type->resolve(out, &out->res[i], err);
 	if (!rc)
 		role_digests(out);
-done:
 	free(names);
 	lc_plan_scope_release(&s);
 	if (rc)

@@ -172,10 +172,24 @@ struct lc_host_plan {
 #define LC_SERVICES_DIR "/etc/labctl/services"
 #define LC_AGENT_STATUS "/var/lib/lab-agent/status.json"
 
+/* What every host's plan of one run shares, made once: the `hosts`
+ * variable, local files read once (blobs), and which roles' inputs differ
+ * from HEAD in the work tree (one git status). */
+struct lc_plan_run {
+	const struct lc_inventory *inv;
+	const struct lc_roles *roles;
+	struct lc_blobs *blobs;
+	struct lc_node *hosts;
+	unsigned char *role_dirty;  /* per role of roles */
+};
+
+int lc_plan_run_init(struct lc_plan_run *run, const struct lc_inventory *inv,
+		     const struct lc_roles *roles, struct lc_blobs *blobs, struct lc_error *err);
+void lc_plan_run_release(struct lc_plan_run *run);
+
 /* Compute a host's desired state.  Errors name role file:line:col. */
-int lc_plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
-		 const struct lc_roles *roles, struct lc_blobs *blobs,
-		 const struct lc_host *host, struct lc_error *err);
+int lc_plan_host(struct lc_host_plan *out, struct lc_plan_run *run, const struct lc_host *host,
+		 struct lc_error *err);
 void lc_host_plan_release(struct lc_host_plan *p);
 
 /* Once facts are known: apply remote edits, decide what must change.

@@ -10,7 +10,7 @@ struct lc_plan_scope {
 	const struct lc_inventory *inv;
 	const struct lc_host *host;
 	struct lc_node *defaults;      /* resolved role defaults, or NULL */
-	struct lc_node *hosts;         /* hosts.NAME.{name,address,...,vars} */
+	const struct lc_node *hosts;   /* hosts.NAME.{name,address,...,vars} (the run's) */
 	struct lc_node *hostname;
 	struct lc_node *roles;
 	struct lc_node *version;       /* repo_version */
@@ -18,7 +18,7 @@ struct lc_plan_scope {
 };
 
 void lc_plan_scope_init(struct lc_plan_scope *s, const struct lc_inventory *inv,
-			const struct lc_host *h);
+			const struct lc_host *h, const struct lc_node *hosts);
 void lc_plan_scope_release(struct lc_plan_scope *s);
 const struct lc_node *lc_plan_scope_lookup(void *data, const char *name);
 struct lc_node *lc_plan_scalar(const char *s);

@@ -14,36 +14,6 @@ struct lc_node *lc_plan_scalar(const char *s)
 	return lc_node_new_scalar(s, strlen(s));
 }
 
-static struct lc_node *key(const char *s)
-{
-	return lc_plan_scalar(s);
-}
-
-static struct lc_node *host_node(const struct lc_inventory *inv, const struct lc_host *h)
-{
-	struct lc_node *m = lc_node_new(LC_NODE_MAP, NULL, 0, 0);
-	struct lc_node *roles = lc_node_new(LC_NODE_SEQ, NULL, 0, 0);
-	char port[16];
-	size_t i;
-
-	for (i = 0; i < inv->vars->n_pairs; i++)
-		lc_node_map_set(m, lc_node_dup(inv->vars->pairs[i].key),
-				lc_node_dup(inv->vars->pairs[i].value));
-	for (i = 0; i < h->vars->n_pairs; i++)
-		lc_node_map_set(m, lc_node_dup(h->vars->pairs[i].key),
-				lc_node_dup(h->vars->pairs[i].value));
-	snprintf(port, sizeof(port), "%d", h->port);
-	lc_node_map_set(m, key("name"), lc_plan_scalar(h->name));
-	lc_node_map_set(m, key("address"), lc_plan_scalar(h->address));
-	lc_node_map_set(m, key("port"), lc_plan_scalar(port));
-	lc_node_map_set(m, key("user"), lc_plan_scalar(h->user));
-	for (i = 0; i < h->n_roles; i++)
-		lc_node_seq_add(roles, lc_plan_scalar(h->roles[i]));
-	lc_node_map_set(m, key("roles"), roles);
-	lc_node_map_set(m, key("tags"), lc_node_dup(h->tags));
-	return m;
-}
-
 const struct lc_node *lc_plan_scope_lookup(void *data, const char *name)
 {
 	struct lc_plan_scope *s = data;
@@ -69,16 +39,14 @@ const struct lc_node *lc_plan_scope_lookup(void *data, const char *name)
 }
 
 void lc_plan_scope_init(struct lc_plan_scope *s, const struct lc_inventory *inv,
-			const struct lc_host *h)
+			const struct lc_host *h, const struct lc_node *hosts)
 {
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	s->inv = inv;
 	s->host = h;
-	s->hosts = lc_node_new(LC_NODE_MAP, NULL, 0, 0);
-	for (i = 0; i < inv->n_hosts; i++)
-		lc_node_map_set(s->hosts, key(inv->hosts[i].name), host_node(inv, &inv->hosts[i]));
+	s->hosts = hosts;
 	s->hostname = lc_plan_scalar(h->name);
 	s->roles = lc_node_new(LC_NODE_SEQ, NULL, 0, 0);
 	lc_node_seq_add(s->roles, lc_plan_scalar("base"));
@@ -89,7 +57,6 @@ void lc_plan_scope_init(struct lc_plan_scope *s, const struct lc_inventory *inv,
 void lc_plan_scope_release(struct lc_plan_scope *s)
 {
 	lc_node_free(s->defaults);
-	lc_node_free(s->hosts);
 	lc_node_free(s->hostname);
 	lc_node_free(s->roles);
 	lc_node_free(s->version);

@@ -10,6 +10,7 @@
 
 #include "plan.h"
 #include "op.h"
+#include "source.h"
 #include "testutil.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -23,6 +24,22 @@ struct fx {
 	int n_plans;
 	int loaded;
 };
+
+/* lc_plan_host within a run of its own (a run per call: what a session
+ * does for all hosts at once). */
+static int plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
+		     const struct lc_roles *roles, struct lc_blobs *blobs,
+		     const struct lc_host *h, struct lc_error *err)
+{
+	struct lc_plan_run run;
+	int rc;
+
+	if ((rc = lc_plan_run_init(&run, inv, roles, blobs, err)))
+		return rc;
+	rc = lc_plan_host(out, &run, h, err);
+	lc_plan_run_release(&run);
+	return rc;
+}
 
 /* Two hosts; web sets `a`, db sets nothing.  The lab sets a, b and c. */
 static const char inventory[] =
@@ -106,7 +123,7 @@ static int plan_for(struct fx *f, const char *host, struct lc_host_plan **out,
 
 	assert_non_null(h);
 	assert_true(f->n_plans < 2);
-	rc = lc_plan_host(p, &f->inv, &f->roles, &f->blobs, h, err);
+	rc = plan_host(p, &f->inv, &f->roles, &f->blobs, h, err);
 	if (!rc)
 		f->n_plans++;
 	*out = rc ? NULL : p;
@@ -881,6 +898,22 @@ static void test_role_load_missing(void **state)
 	free(dir);
 }
 
+/* A role is dirty when a changed path is one of its paths or below one,
+ * on a path-component boundary: roles/base2 is not under roles/base. */
+static void test_repo_any_under(void **state)
+{
+	char *changes[] = { "/r/apps/demo.py", "/r/roles/base-x/a", "/r/roles/base2/role.yaml" };
+	char *base[] = { "/r/roles/base" }, *app[] = { "/r/roles/x", "/r/apps/demo.py" };
+	char *dir[] = { "/r/apps" }, *none[] = { "/r/apps/demo" };
+
+	(void)state;
+	assert_false(lc_repo_any_under(changes, 3, base, 1));
+	assert_true(lc_repo_any_under(changes, 3, app, 2));
+	assert_true(lc_repo_any_under(changes, 3, dir, 1));
+	assert_false(lc_repo_any_under(changes, 3, none, 1));
+	assert_false(lc_repo_any_under(NULL, 0, dir, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -908,6 +941,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_edit_mode_kept_when_template_follows,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_role_load_missing, setup, teardown),
+		cmocka_unit_test(test_repo_any_under),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
