@@ -68,7 +68,12 @@ static void agent_log(const struct agent *a, enum lc_log_level level,
 	va_start(ap, fmt);
 	lc_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	lc_iso8601(&line, time(NULL));
+	{
+		char iso[LC_CLOCK_ISO];
+
+		lc_clock_utc_iso(iso, time(NULL));
+		lc_buf_adds(&line, iso);
+	}
 	lc_buf_addf(&line, " %s ", lc_log_level_name(level));
 	for (i = 0; i < msg.len; i++) {
 		unsigned char c = (unsigned char)msg.buf[i];

@@ -1,6 +1,8 @@
 /* metric.c - metric samples, tag lists and the series JSON. */
 #include "metric.h"
 
+#include "json.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,17 +55,14 @@ void lc_tags_release(struct lc_tags *t)
 	t->nr = t->alloc = 0;
 }
 
-void lc_tags_json(struct lc_buf *out, const struct lc_tags *t)
+struct lc_node *lc_tags_node(const struct lc_tags *t)
 {
+	struct lc_node *a = lc_json_array();
 	size_t i;
 
-	lc_buf_addc(out, '[');
-	for (i = 0; i < t->nr; i++) {
-		if (i)
-			lc_buf_addc(out, ',');
-		lc_buf_add_json(out, t->v[i], strlen(t->v[i]));
-	}
-	lc_buf_addc(out, ']');
+	for (i = 0; i < t->nr; i++)
+		lc_json_push(a, lc_json_str(t->v[i]));
+	return a;
 }
 
 struct lc_metric *lc_metrics_add(struct lc_metrics *l, const char *name,
@@ -191,51 +190,24 @@ const char *lc_metric_type_name(enum lc_metric_type type)
 	return type == LC_METRIC_COUNT ? "count" : "gauge";
 }
 
-void lc_json_add_number(struct lc_buf *out, double v)
-{
-	size_t start = out->len;
-	int prec;
-
-	if (!isfinite(v)) {
-		lc_buf_adds(out, "null");
-		return;
-	}
-	if (v == 0) {
-		lc_buf_adds(out, "0");
-		return;
-	}
-	/* The shortest of %.15g..%.17g that reads back exactly. */
-	for (prec = 15; prec <= 17; prec++) {
-		lc_buf_setlen(out, start);
-		lc_buf_addf(out, "%.*g", prec, v);
-		if (strtod(out->buf + start, NULL) == v)
-			break;
-	}
-}
-
 void lc_series_json(struct lc_buf *out, const struct lc_metric *m, size_t n)
 {
+	struct lc_node *o = lc_json_object(), *series = lc_json_set(o, "series", lc_json_array());
 	size_t i;
 
-	lc_buf_adds(out, "{\"series\":[");
 	for (i = 0; i < n; i++) {
-		if (i)
-			lc_buf_addc(out, ',');
-		lc_buf_adds(out, "{\"metric\":");
-		lc_buf_add_json(out, m[i].name, strlen(m[i].name));
-		lc_buf_addf(out, ",\"points\":[[%lld,", m[i].ts);
-		lc_json_add_number(out, m[i].value);
-		lc_buf_adds(out, "]],\"type\":\"");
-		lc_buf_adds(out, lc_metric_type_name(m[i].type));
-		lc_buf_adds(out, "\"");
+		struct lc_node *s = lc_json_push(series, lc_json_object()), *pt;
+
+		lc_json_set(s, "metric", lc_json_str(m[i].name));
+		pt = lc_json_push(lc_json_set(s, "points", lc_json_array()), lc_json_array());
+		lc_json_push(pt, lc_json_int(m[i].ts));
+		lc_json_push(pt, lc_json_number(m[i].value));
+		lc_json_set(s, "type", lc_json_str(lc_metric_type_name(m[i].type)));
 		if (m[i].interval > 0)
-			lc_buf_addf(out, ",\"interval\":%ld", m[i].interval);
-		lc_buf_adds(out, ",\"host\":");
-		lc_buf_add_json(out, m[i].host ? m[i].host : "",
-				m[i].host ? strlen(m[i].host) : 0);
-		lc_buf_adds(out, ",\"tags\":");
-		lc_tags_json(out, &m[i].tags);
-		lc_buf_addc(out, '}');
+			lc_json_set(s, "interval", lc_json_int(m[i].interval));
+		lc_json_set(s, "host", lc_json_str(m[i].host ? m[i].host : ""));
+		lc_json_set(s, "tags", lc_tags_node(&m[i].tags));
 	}
-	lc_buf_adds(out, "]}");
+	lc_json_write(out, o, -1);
+	lc_node_free(o);
 }

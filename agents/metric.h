@@ -22,8 +22,9 @@ int lc_tags_add_unique(struct lc_tags *t, const char *s);
 int lc_tags_has(const struct lc_tags *t, const char *s);
 void lc_tags_copy(struct lc_tags *out, const struct lc_tags *from);
 void lc_tags_release(struct lc_tags *t);
-/* Append the tags as a JSON array. */
-void lc_tags_json(struct lc_buf *out, const struct lc_tags *t);
+/* The tags as a JSON array (a new tree, lib/json.h). */
+struct lc_node;
+struct lc_node *lc_tags_node(const struct lc_tags *t);
 
 enum lc_metric_type {
 	LC_METRIC_GAUGE,
@@ -82,10 +83,6 @@ void lc_metrics_decorate(struct lc_metrics *l, size_t from,
 			 long interval);
 
 const char *lc_metric_type_name(enum lc_metric_type type);
-
-/* Append a JSON number that reads back as v (finite values only: others
- * are written as null). */
-void lc_json_add_number(struct lc_buf *out, double v);
 
 /* The body of POST /api/v1/series for m[0..n):
  * {"series":[{"metric":..,"points":[[ts,v]],"type":"gauge","host":..,

@@ -1,5 +1,8 @@
-/* status.c - the status file: JSON by hand, written atomically. */
+/* status.c - the status file: JSON (lib/json.h), written atomically. */
 #include "status.h"
+
+#include "clock.h"
+#include "json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -128,88 +131,55 @@ void lc_status_check_set_error(struct lc_status_check *c, const char *error)
 	c->error = error ? lc_xstrdup(error) : NULL;
 }
 
-void lc_iso8601(struct lc_buf *out, time_t t)
+static struct lc_node *time_node(time_t t)
 {
-	struct tm tm;
+	char iso[LC_CLOCK_ISO];
 
-	gmtime_r(&t, &tm);
-	lc_buf_addf(out, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-static void add_str(struct lc_buf *out, const char *s)
-{
-	if (s)
-		lc_buf_add_json(out, s, strlen(s));
-	else
-		lc_buf_adds(out, "null");
-}
-
-static void add_time(struct lc_buf *out, time_t t)
-{
-	if (!t) {
-		lc_buf_adds(out, "null");
-		return;
-	}
-	lc_buf_addc(out, '"');
-	lc_iso8601(out, t);
-	lc_buf_addc(out, '"');
+	if (!t)
+		return lc_json_null();
+	lc_clock_utc_iso(iso, t);
+	return lc_json_str(iso);
 }
 
 void lc_status_render(struct lc_buf *out, const struct lc_status *st)
 {
+	struct lc_node *o = lc_json_object(), *cfg, *checks, *in;
 	size_t i, j;
 
-	lc_buf_adds(out, "{\n  \"version\": ");
-	add_str(out, LABCTL_VERSION);
-	lc_buf_addf(out, ",\n  \"pid\": %ld,\n  \"running_since\": ", st->pid);
-	add_time(out, st->running_since);
-
-	lc_buf_adds(out, ",\n  \"config\": {\n    \"dir\": ");
-	add_str(out, st->dir);
-	lc_buf_adds(out, ",\n    \"hostname\": ");
-	add_str(out, st->hostname);
-	lc_buf_adds(out, ",\n    \"tags\": ");
-	lc_tags_json(out, &st->tags);
-	lc_buf_adds(out, ",\n    \"env\": ");
-	add_str(out, st->env);
-	lc_buf_adds(out, ",\n    \"dd_url\": ");
-	add_str(out, st->dd_url);
-	lc_buf_adds(out, ",\n    \"submission\": ");
-	add_str(out, st->submission ? "enabled" : "disabled (no api_key)");
-	lc_buf_adds(out, ",\n    \"errors\": ");
-	lc_tags_json(out, &st->errors);
-	lc_buf_adds(out, "\n  },\n  \"checks\": {");
-
+	lc_json_set(o, "version", lc_json_str(LABCTL_VERSION));
+	lc_json_set(o, "pid", lc_json_int(st->pid));
+	lc_json_set(o, "running_since", time_node(st->running_since));
+	cfg = lc_json_set(o, "config", lc_json_object());
+	lc_json_set(cfg, "dir", lc_json_str(st->dir));
+	lc_json_set(cfg, "hostname", lc_json_str(st->hostname));
+	lc_json_set(cfg, "tags", lc_tags_node(&st->tags));
+	lc_json_set(cfg, "env", lc_json_str(st->env));
+	lc_json_set(cfg, "dd_url", lc_json_str(st->dd_url));
+	lc_json_set(cfg, "submission",
+		    lc_json_str(st->submission ? "enabled" : "disabled (no api_key)"));
+	lc_json_set(cfg, "errors", lc_tags_node(&st->errors));
+	checks = lc_json_set(o, "checks", lc_json_object());
 	for (i = 0; i < st->n_checks; i++) {
 		const struct lc_status_check *c = &st->checks[i];
+		struct lc_node *cn = lc_json_set(checks, c->name, lc_json_object()), *v;
 
-		lc_buf_adds(out, i ? ",\n    " : "\n    ");
-		add_str(out, c->name);
-		lc_buf_adds(out, ": {\"last_run\": ");
-		add_time(out, c->last_run);
-		lc_buf_adds(out, ", \"last_value\": {");
-		for (j = 0; j < c->n_values; j++) {
-			if (j)
-				lc_buf_adds(out, ", ");
-			add_str(out, c->values[j].key);
-			lc_buf_adds(out, ": ");
-			lc_json_add_number(out, c->values[j].value);
-		}
-		lc_buf_adds(out, "}, \"error\": ");
-		add_str(out, c->error);
-		lc_buf_addf(out, ", \"runs\": %lu}", c->runs);
+		lc_json_set(cn, "last_run", time_node(c->last_run));
+		v = lc_json_set(cn, "last_value", lc_json_object());
+		for (j = 0; j < c->n_values; j++)
+			lc_json_set(v, c->values[j].key, lc_json_number(c->values[j].value));
+		lc_json_set(cn, "error", lc_json_str(c->error));
+		lc_json_set(cn, "runs", lc_json_int((long long)c->runs));
 	}
-	lc_buf_adds(out, st->n_checks ? "\n  },\n" : "},\n");
-
-	lc_buf_addf(out, "  \"intake\": {\"sent\": %llu, \"failed\": %llu, "
-		    "\"dropped\": %llu, \"buffered\": %zu, \"last_success\": ",
-		    st->intake.sent, st->intake.failed, st->intake.dropped,
-		    st->intake.buffered);
-	add_time(out, st->intake.last_success);
-	lc_buf_adds(out, ", \"last_error\": ");
-	add_str(out, st->intake.last_error);
-	lc_buf_adds(out, "}\n}\n");
+	in = lc_json_set(o, "intake", lc_json_object());
+	lc_json_set(in, "sent", lc_json_int((long long)st->intake.sent));
+	lc_json_set(in, "failed", lc_json_int((long long)st->intake.failed));
+	lc_json_set(in, "dropped", lc_json_int((long long)st->intake.dropped));
+	lc_json_set(in, "buffered", lc_json_int((long long)st->intake.buffered));
+	lc_json_set(in, "last_success", time_node(st->intake.last_success));
+	lc_json_set(in, "last_error", lc_json_str(st->intake.last_error));
+	lc_json_write(out, o, 2);
+	lc_buf_addc(out, '\n');
+	lc_node_free(o);
 }
 
 /* mkdir -p the directory part of path. */

@@ -70,8 +70,6 @@ void lc_status_check_record(struct lc_status_check *c, time_t when,
 /* A check that cannot run: error and no run. */
 void lc_status_check_set_error(struct lc_status_check *c, const char *error);
 
-/* Append t as "2024-05-01T12:00:00Z". */
-void lc_iso8601(struct lc_buf *out, time_t t);
 void lc_status_render(struct lc_buf *out, const struct lc_status *st);
 /* Render and write path atomically (creating its directory). */
 int lc_status_write(const char *path, const struct lc_status *st,

@@ -3,6 +3,7 @@
  * the monitoring API idempotently. */
 #include "cmd.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +29,8 @@ struct dash_run {
 	double t0;
 	unsigned n[6];                 /* per lc_dash_action: planned, or done when applying */
 	unsigned failed;
-	struct lc_buf not_applied;     /* JSON items, or text lines */
+	struct lc_buf not_applied;     /* text lines */
+	struct lc_node *not_applied_json;  /* --json: an array of them */
 	unsigned n_not_applied;
 };
 
@@ -66,11 +68,13 @@ static void on_wait(void *data, const char *method, const char *path, unsigned s
 	struct lc_buf b = LC_BUF_INIT;
 
 	if (r->ctx->json) {
-		lc_buf_adds(&b, "{\"event\":\"rate_limit\",\"request\":");
-		lc_buf_add_json(&b, method, strlen(method));
-		lc_buf_adds(&b, ",\"path\":");
-		lc_buf_add_json(&b, path, strlen(path));
-		lc_buf_addf(&b, ",\"wait_seconds\":%u}\n", seconds);
+		struct lc_node *o = lc_json_object();
+
+		lc_json_set(o, "event", lc_json_str("rate_limit"));
+		lc_json_set(o, "request", lc_json_str(method));
+		lc_json_set(o, "path", lc_json_str(path));
+		lc_json_set(o, "wait_seconds", lc_json_int(seconds));
+		lc_json_line(&b, o);
 	} else {
 		lc_buf_addf(&b, "%-10s %s %s: rate limited (HTTP 429), retrying in %u s\n", "api",
 			    method, path, seconds);
@@ -177,23 +181,20 @@ static const char *file_of(const struct lc_dash_step *s)
 	return s->def ? s->def->file : NULL;
 }
 
-static void json_head(struct lc_buf *b, const struct lc_dash_step *s, const char *field,
-		      const char *value)
+/* {"event": "dash", "kind", "name", "action", "id", "file"} to add to. */
+static struct lc_node *json_head(const struct lc_dash_step *s)
 {
-	lc_buf_adds(b, "{\"event\":\"dash\",\"kind\":");
-	lc_buf_add_json(b, lc_dash_kind_name(s->kind), strlen(lc_dash_kind_name(s->kind)));
-	lc_buf_adds(b, ",\"name\":");
-	lc_buf_add_json(b, s->name, strlen(s->name));
-	lc_buf_addf(b, ",\"%s\":", field);
-	lc_buf_add_json(b, value, strlen(value));
-	if (s->remote) {
-		lc_buf_adds(b, ",\"id\":");
-		lc_buf_add_json(b, s->remote->id, strlen(s->remote->id));
-	}
-	if (file_of(s)) {
-		lc_buf_adds(b, ",\"file\":");
-		lc_buf_add_json(b, file_of(s), strlen(file_of(s)));
-	}
+	struct lc_node *o = lc_json_object();
+
+	lc_json_set(o, "event", lc_json_str("dash"));
+	lc_json_set(o, "kind", lc_json_str(lc_dash_kind_name(s->kind)));
+	lc_json_set(o, "name", lc_json_str(s->name));
+	lc_json_set(o, "action", lc_json_str(lc_dash_action_name(s->action)));
+	if (s->remote)
+		lc_json_set(o, "id", lc_json_str(s->remote->id));
+	if (file_of(s))
+		lc_json_set(o, "file", lc_json_str(file_of(s)));
+	return o;
 }
 
 static void human_head(struct lc_buf *b, const struct lc_dash_step *s, const char *status,
@@ -214,18 +215,15 @@ static void print_plan_step(struct dash_run *r, const struct lc_dash_step *s)
 	if (s->action == LC_DASH_NOOP && !r->ctx->verbose)
 		return;
 	if (r->ctx->json) {
-		json_head(&b, s, "action", lc_dash_action_name(s->action));
-		if (s->action == LC_DASH_CREATE) {
-			lc_buf_adds(&b, ",\"body\":");
-			lc_json_write(&b, s->def->body, -1);
-		} else if (s->action == LC_DASH_UPDATE) {
-			lc_buf_adds(&b, ",\"changes\":");
-			lc_dash_changes_json(&b, s->view, s->def->body);
-		} else if (s->action == LC_DASH_CONFLICT) {
-			lc_buf_adds(&b, ",\"error\":");
-			lc_buf_add_json(&b, s->why, strlen(s->why));
-		}
-		lc_buf_adds(&b, "}\n");
+		struct lc_node *o = json_head(s);
+
+		if (s->action == LC_DASH_CREATE)
+			lc_json_set(o, "body", lc_node_dup(s->def->body));
+		else if (s->action == LC_DASH_UPDATE)
+			lc_json_set(o, "changes", lc_dash_changes(s->view, s->def->body));
+		else if (s->action == LC_DASH_CONFLICT)
+			lc_json_set(o, "error", lc_json_str(s->why));
+		lc_json_line(&b, o);
 		emit(r, r->ctx->out, b.buf);
 		lc_buf_release(&b);
 		return;
@@ -275,15 +273,12 @@ static void not_applied(struct dash_run *r, const struct lc_dash_step *s, const 
 	const char *k = lc_dash_kind_name(s->kind), *a = lc_dash_action_name(s->action);
 
 	if (r->ctx->json) {
-		lc_buf_adds(b, r->n_not_applied ? ",{\"kind\":" : "{\"kind\":");
-		lc_buf_add_json(b, k, strlen(k));
-		lc_buf_adds(b, ",\"name\":");
-		lc_buf_add_json(b, s->name, strlen(s->name));
-		lc_buf_adds(b, ",\"action\":");
-		lc_buf_add_json(b, a, strlen(a));
-		lc_buf_adds(b, ",\"error\":");
-		lc_buf_add_json(b, why, strlen(why));
-		lc_buf_addc(b, '}');
+		struct lc_node *o = lc_json_push(r->not_applied_json, lc_json_object());
+
+		lc_json_set(o, "kind", lc_json_str(k));
+		lc_json_set(o, "name", lc_json_str(s->name));
+		lc_json_set(o, "action", lc_json_str(a));
+		lc_json_set(o, "error", lc_json_str(why));
 	} else {
 		lc_buf_addf(b, "  %s %s (%s): %s\n", k, s->name, a, why);
 	}
@@ -314,18 +309,14 @@ static void report_result(struct dash_run *r, const struct lc_dash_step *s, cons
 	if (s->action == LC_DASH_NOOP && !error && !r->ctx->verbose)
 		return;
 	if (r->ctx->json) {
-		json_head(&b, s, "action", lc_dash_action_name(s->action));
-		lc_buf_adds(&b, ",\"status\":");
-		lc_buf_add_json(&b, status, strlen(status));
-		if (id && !s->remote) {
-			lc_buf_adds(&b, ",\"id\":");
-			lc_buf_add_json(&b, id, strlen(id));
-		}
-		if (error) {
-			lc_buf_adds(&b, ",\"error\":");
-			lc_buf_add_json(&b, error, strlen(error));
-		}
-		lc_buf_adds(&b, "}\n");
+		struct lc_node *o = json_head(s);
+
+		lc_json_set(o, "status", lc_json_str(status));
+		if (id && !s->remote)
+			lc_json_set(o, "id", lc_json_str(id));
+		if (error)
+			lc_json_set(o, "error", lc_json_str(error));
+		lc_json_line(&b, o);
 	} else {
 		human_head(&b, s, status, id);
 		if (error)
@@ -406,16 +397,24 @@ static void recap(struct dash_run *r)
 	const unsigned *n = r->n;
 
 	if (r->ctx->json) {
-		lc_buf_addf(&b, "{\"event\":\"dash_summary\",\"apply\":%s,\"prune\":%s,"
-			    "\"%s\":%u,\"%s\":%u,\"%s\":%u,\"unchanged\":%u,\"kept\":%u,"
-			    "\"failed\":%u,\"not_applied\":[%s],\"requests\":%u,\"writes\":%u,"
-			    "\"rate_limited\":%u,\"seconds\":%.3f}\n",
-			    r->apply ? "true" : "false", r->prune ? "true" : "false",
-			    r->apply ? "created" : "create", n[LC_DASH_CREATE],
-			    r->apply ? "updated" : "update", n[LC_DASH_UPDATE],
-			    r->apply ? "deleted" : "delete", n[LC_DASH_DELETE], n[LC_DASH_NOOP],
-			    n[LC_DASH_KEEP], r->failed, r->not_applied.buf, r->api.requests,
-			    r->api.writes, r->api.rate_limited, secs);
+		struct lc_node *o = lc_json_object();
+
+		lc_json_set(o, "event", lc_json_str("dash_summary"));
+		lc_json_set(o, "apply", lc_json_bool(r->apply));
+		lc_json_set(o, "prune", lc_json_bool(r->prune));
+		lc_json_set(o, r->apply ? "created" : "create", lc_json_int(n[LC_DASH_CREATE]));
+		lc_json_set(o, r->apply ? "updated" : "update", lc_json_int(n[LC_DASH_UPDATE]));
+		lc_json_set(o, r->apply ? "deleted" : "delete", lc_json_int(n[LC_DASH_DELETE]));
+		lc_json_set(o, "unchanged", lc_json_int(n[LC_DASH_NOOP]));
+		lc_json_set(o, "kept", lc_json_int(n[LC_DASH_KEEP]));
+		lc_json_set(o, "failed", lc_json_int(r->failed));
+		lc_json_set(o, "not_applied", r->not_applied_json);
+		r->not_applied_json = NULL;
+		lc_json_set(o, "requests", lc_json_int(r->api.requests));
+		lc_json_set(o, "writes", lc_json_int(r->api.writes));
+		lc_json_set(o, "rate_limited", lc_json_int(r->api.rate_limited));
+		lc_json_set(o, "seconds", lc_json_real(round(secs * 1000) / 1000));
+		lc_json_line(&b, o);
 	} else if (r->apply) {
 		lc_buf_addf(&b, "\nRECAP\ndash: %u created, %u updated, %u deleted, %u unchanged, "
 			    "%u kept, %u failed (%u requests, %u writes) in %.2f s\n",
@@ -458,6 +457,7 @@ static int exec_dash(struct lc_cmd_ctx *ctx)
 	r.ctx = ctx;
 	r.t0 = lc_clock_now();
 	lc_buf_init(&r.not_applied);
+	r.not_applied_json = lc_json_array();
 	if (!ctx->n_args)
 		return usage(ctx, "dash needs 'plan' or 'apply'");
 	if (!strcmp(ctx->args[0], "apply"))
@@ -518,6 +518,7 @@ out:
 	lc_report_release(&r.rep);
 	lc_inventory_release(&r.inv);
 	lc_buf_release(&r.not_applied);
+	lc_node_free(r.not_applied_json);
 	return status;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "op.h"
 #include "session.h"
 
@@ -77,8 +78,8 @@ static void human(struct lc_buf *b, const struct lc_host_run *run, const char *h
 	lc_buf_addf(b, "%-18s reachable, last converge %s\n", p->host->name, last_converge(p));
 	deployed(b, p, head);
 	if (!p->agent_status.len ||
-	    lc_yaml_load_buf(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
-			     NULL, NULL) || !agent.root) {
+	    lc_json_parse(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
+			  NULL, NULL) || !agent.root) {
 		lc_buf_adds(b, "    agent: no status file (" LC_AGENT_STATUS ")\n");
 	} else {
 		cfg = lc_node_get(agent.root, "config");
@@ -121,92 +122,72 @@ static void human(struct lc_buf *b, const struct lc_host_run *run, const char *h
 	lc_doc_release(&agent);
 }
 
+static struct lc_node *state_str(const struct lc_host_plan *p, const char *key)
+{
+	return lc_json_str(scalar(p->state.root, key));
+}
+
 static void json(struct lc_buf *b, const struct lc_host_run *run, const char *head)
 {
 	const struct lc_host_plan *p = &run->plan;
 	struct lc_doc agent = LC_DOC_INIT;
+	struct lc_node *o = lc_json_object(), *d, *list, *svcs, *health;
+	const char *dirty = scalar(p->state.root, "dirty");
 	char *behind;
 	size_t i;
-	int first = 1;
 
-	lc_buf_adds(b, "{\"event\":\"status\",\"host\":");
-	lc_buf_add_json(b, p->host->name, strlen(p->host->name));
-	lc_buf_addf(b, ",\"reachable\":%s", run->status == LC_HOST_DONE ? "true" : "false");
+	lc_json_set(o, "event", lc_json_str("status"));
+	lc_json_set(o, "host", lc_json_str(p->host->name));
+	lc_json_set(o, "reachable", lc_json_bool(run->status == LC_HOST_DONE));
 	if (run->status != LC_HOST_DONE) {
-		lc_buf_adds(b, ",\"error\":");
-		lc_buf_add_json(b, run->err.msg, strlen(run->err.msg));
-		lc_buf_adds(b, "}\n");
+		lc_json_set(o, "error", lc_json_str(run->err.msg));
+		lc_json_line(b, o);
 		return;
 	}
-	lc_buf_adds(b, ",\"deployed\":{\"commit\":");
-	if (scalar(p->state.root, "commit"))
-		lc_buf_add_json(b, scalar(p->state.root, "commit"), strlen(scalar(p->state.root, "commit")));
-	else
-		lc_buf_adds(b, "null");
-	lc_buf_adds(b, ",\"version\":");
-	if (scalar(p->state.root, "version"))
-		lc_buf_add_json(b, scalar(p->state.root, "version"), strlen(scalar(p->state.root, "version")));
-	else
-		lc_buf_adds(b, "null");
-	lc_buf_addf(b, ",\"dirty\":%s,\"repo_head\":\"%s\",\"roles_behind\":[",
-		    scalar(p->state.root, "dirty") && !strcmp(scalar(p->state.root, "dirty"), "true") ?
-		    "true" : "false", head ? head : "");
+	d = lc_json_set(o, "deployed", lc_json_object());
+	lc_json_set(d, "commit", state_str(p, "commit"));
+	lc_json_set(d, "version", state_str(p, "version"));
+	lc_json_set(d, "dirty", lc_json_bool(dirty && !strcmp(dirty, "true")));
+	lc_json_set(d, "repo_head", lc_json_str(head ? head : ""));
+	list = lc_json_set(d, "roles_behind", lc_json_array());
 	behind = lc_plan_roles_behind(p);
-	for (i = 0; behind && *behind;) {
+	for (i = 0; behind && behind[i];) {
 		size_t l = strcspn(behind + i, " ");
 
-		lc_buf_addf(b, "%s\"%.*s\"", i ? "," : "", (int)l, behind + i);
-		i += l;
-		if (!behind[i])
-			break;
-		i++;
+		lc_json_push(list, lc_json_strn(behind + i, l));
+		i += l + (behind[i + l] == ' ');
 	}
 	free(behind);
-	lc_buf_adds(b, "]}");
-	lc_buf_adds(b, ",\"last_converge\":");
-	if (scalar(p->state.root, "converged_at"))
-		lc_buf_add_json(b, last_converge(p), strlen(last_converge(p)));
-	else
-		lc_buf_adds(b, "null");
-	/* the agent's own JSON, when it parses */
-	lc_buf_adds(b, ",\"agent\":");
+	lc_json_set(o, "last_converge", state_str(p, "converged_at"));
+	/* the agent's own status, when it parses */
 	if (p->agent_status.len &&
-	    !lc_yaml_load_buf(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
-			      NULL, NULL) && agent.root) {
-		size_t n = p->agent_status.len, k;
-
-		while (n && (p->agent_status.buf[n - 1] == '\n' || p->agent_status.buf[n - 1] == ' '))
-			n--;
-		/* one object per line: a raw newline can only be whitespace in
-		 * valid JSON (inside strings it is escaped) */
-		for (k = 0; k < n; k++)
-			lc_buf_addc(b, p->agent_status.buf[k] == '\n' ? ' ' : p->agent_status.buf[k]);
-	} else {
-		lc_buf_adds(b, "null");
-	}
+	    !lc_json_parse(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
+			   NULL, NULL) && agent.root)
+		lc_json_set(o, "agent", lc_node_dup(agent.root));
+	else
+		lc_json_set(o, "agent", lc_json_null());
 	lc_doc_release(&agent);
-	lc_buf_adds(b, ",\"services\":{");
+	svcs = lc_json_set(o, "services", lc_json_object());
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
+		struct lc_node *v;
 
 		if (!(r->type->flags & LC_RES_F_PROCESS))
 			continue;
-		if (!first)
-			lc_buf_addc(b, ',');
-		first = 0;
-		lc_buf_add_json(b, r->path, strlen(r->path));
-		lc_buf_addf(b, ":{\"running\":%s,\"pid\":%ld,\"wanted\":\"%s\"}",
-			    r->fact.running ? "true" : "false", r->fact.pid,
-			    r->stopped ? "stopped" : "running");
+		v = lc_json_set(svcs, r->path, lc_json_object());
+		lc_json_set(v, "running", lc_json_bool(r->fact.running));
+		lc_json_set(v, "pid", lc_json_int(r->fact.pid));
+		lc_json_set(v, "wanted", lc_json_str(r->stopped ? "stopped" : "running"));
 	}
-	lc_buf_adds(b, "},\"health\":[");
+	health = lc_json_set(o, "health", lc_json_array());
 	for (i = 0; i < p->n_health; i++) {
-		lc_buf_addf(b, "%s{\"url\":", i ? "," : "");
-		lc_buf_add_json(b, p->health[i].url, strlen(p->health[i].url));
-		lc_buf_addf(b, ",\"ok\":%s,\"status\":%ld}", p->health[i].ok ? "true" : "false",
-			    p->health[i].got_status);
+		struct lc_node *h = lc_json_push(health, lc_json_object());
+
+		lc_json_set(h, "url", lc_json_str(p->health[i].url));
+		lc_json_set(h, "ok", lc_json_bool(p->health[i].ok));
+		lc_json_set(h, "status", lc_json_int(p->health[i].got_status));
 	}
-	lc_buf_adds(b, "]}\n");
+	lc_json_line(b, o);
 }
 
 static int exec_status(struct lc_cmd_ctx *ctx)

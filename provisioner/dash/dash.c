@@ -789,32 +789,27 @@ static int json_equal(const struct lc_node *a, const struct lc_node *b)
 	return eq;
 }
 
-static void add_change(struct lc_buf *out, int *first, const char *path,
-		       const struct lc_node *old, const struct lc_node *new)
+static void add_change(struct lc_node *out, const char *path, const struct lc_node *old,
+		       const struct lc_node *new)
 {
-	lc_buf_adds(out, *first ? "{\"path\":" : ",{\"path\":");
-	*first = 0;
-	lc_buf_add_json(out, path, strlen(path));
-	if (old) {
-		lc_buf_adds(out, ",\"old\":");
-		lc_json_write(out, old, -1);
-	}
-	if (new) {
-		lc_buf_adds(out, ",\"new\":");
-		lc_json_write(out, new, -1);
-	}
-	lc_buf_addc(out, '}');
+	struct lc_node *c = lc_json_push(out, lc_json_object());
+
+	lc_json_set(c, "path", lc_json_str(path));
+	if (old)
+		lc_json_set(c, "old", lc_node_dup(old));
+	if (new)
+		lc_json_set(c, "new", lc_node_dup(new));
 }
 
-static void changes_rec(struct lc_buf *out, int *first, struct lc_buf *path,
-			const struct lc_node *v, const struct lc_node *d)
+static void changes_rec(struct lc_node *out, struct lc_buf *path, const struct lc_node *v,
+			const struct lc_node *d)
 {
 	size_t i, mark = path->len;
 
 	if (v && d && v->kind == LC_NODE_MAP && d->kind == LC_NODE_MAP) {
 		for (i = 0; i < d->n_pairs; i++) {
 			lc_buf_addf(path, "%s%s", mark ? "." : "", d->pairs[i].key->str);
-			changes_rec(out, first, path, lc_node_get(v, d->pairs[i].key->str),
+			changes_rec(out, path, lc_node_get(v, d->pairs[i].key->str),
 				    d->pairs[i].value);
 			lc_buf_setlen(path, mark);
 		}
@@ -824,25 +819,23 @@ static void changes_rec(struct lc_buf *out, int *first, struct lc_buf *path,
 	    v->n_items == d->n_items) {
 		for (i = 0; i < d->n_items; i++) {
 			lc_buf_addf(path, "[%zu]", i);
-			changes_rec(out, first, path, v->items[i], d->items[i]);
+			changes_rec(out, path, v->items[i], d->items[i]);
 			lc_buf_setlen(path, mark);
 		}
 		return;
 	}
 	if (!v || !json_equal(v, d))
-		add_change(out, first, path->buf, v, d);
+		add_change(out, path->buf, v, d);
 }
 
-void lc_dash_changes_json(struct lc_buf *out, const struct lc_node *view,
-			  const struct lc_node *desired)
+struct lc_node *lc_dash_changes(const struct lc_node *view, const struct lc_node *desired)
 {
 	struct lc_buf path = LC_BUF_INIT;
-	int first = 1;
+	struct lc_node *out = lc_json_array();
 
-	lc_buf_addc(out, '[');
-	changes_rec(out, &first, &path, view, desired);
-	lc_buf_addc(out, ']');
+	changes_rec(out, &path, view, desired);
 	lc_buf_release(&path);
+	return out;
 }
 
 /* ---- deciding ------------------------------------------------------------------ */

@@ -116,11 +116,10 @@ struct lc_node *lc_dash_view(enum lc_dash_kind kind, const struct lc_node *desir
 /* 1 when existing needs no change to be desired. */
 int lc_dash_same(enum lc_dash_kind kind, const struct lc_node *desired,
 		 const struct lc_node *existing);
-/* Append the differences of view -> desired as a JSON array of
+/* The differences of view -> desired as a JSON array (a new tree) of
  * {"path": "options.thresholds.warning", "old": 500, "new": 600}
  * ("old" or "new" left out when absent). */
-void lc_dash_changes_json(struct lc_buf *out, const struct lc_node *view,
-			  const struct lc_node *desired);
+struct lc_node *lc_dash_changes(const struct lc_node *view, const struct lc_node *desired);
 
 enum lc_dash_action {
 	LC_DASH_NOOP,

@@ -186,39 +186,3 @@ void lc_buf_add_shquote(struct lc_buf *b, const char *s)
 	}
 	lc_buf_addc(b, '\'');
 }
-
-void lc_buf_add_json(struct lc_buf *b, const char *s, size_t len)
-{
-	size_t i;
-
-	lc_buf_addc(b, '"');
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': lc_buf_adds(b, "\\\""); break;
-		case '\\': lc_buf_adds(b, "\\\\"); break;
-		case '\n': lc_buf_adds(b, "\\n"); break;
-		case '\r': lc_buf_adds(b, "\\r"); break;
-		case '\t': lc_buf_adds(b, "\\t"); break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				lc_buf_addf(b, "\\u%04x", c);
-			} else if (c < 0x80) {
-				lc_buf_addc(b, (char)c);
-			} else {
-				size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0, k;
-
-				for (k = 1; n && k < n; k++)
-					if (i + k >= len || ((unsigned char)s[i + k] & 0xc0) != 0x80)
-						n = 0;
-				if (n) {
-					lc_buf_add(b, s + i, n);
-					i += n - 1;
-				} else {
-					lc_buf_adds(b, "\\ufffd");
-				}
-			}
-		}
-	}
-	lc_buf_addc(b, '"');
-}

@@ -30,8 +30,6 @@ void lc_buf_setlen(struct lc_buf *b, size_t len);
 char *lc_buf_detach(struct lc_buf *b, size_t *len);
 /* Append s quoted for a POSIX shell: 'it'\''s' - safe for any bytes. */
 void lc_buf_add_shquote(struct lc_buf *b, const char *s);
-/* Append s as a JSON string literal with quotes. */
-void lc_buf_add_json(struct lc_buf *b, const char *s, size_t len);
 
 /* Out of memory is fatal; these never return NULL. */
 void *lc_xmalloc(size_t n);

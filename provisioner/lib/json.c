@@ -1,354 +1,197 @@
-/* json.c - a small strict JSON parser into lc_node trees, and the writer. */
+/* json.c - JSON through libjansson, to and from lc_node trees. */
 #include "json.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct parser {
-	const char *p, *start, *end;
+#include <jansson.h>
+
+/* ---- numbers as text ---------------------------------------------------- */
+
+/* The fewest significant digits (1..17) that read back as v. */
+static int shortest_digits(double v)
+{
+	char buf[40];
+	int p;
+
+	for (p = 1; p < 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			return p;
+	}
+	return 17;
+}
+
+/* The digits %g needs for v: the shortest that read back, and enough that
+ * a number >= 1 is not written with an exponent. */
+static int real_digits(double v)
+{
+	int p = shortest_digits(v), e;
+
+	if (fabs(v) >= 1) {
+		e = (int)floor(log10(fabs(v))) + 1;
+		if (e > p)
+			p = e > 17 ? 17 : e;
+	}
+	return p;
+}
+
+/* A real as text that stays a real: 1000.0, not 1000. */
+static struct lc_node *number_node(double v)
+{
+	char buf[48];
+	int n = snprintf(buf, sizeof(buf) - 2, "%.*g", real_digits(v), v);
+
+	if (!strpbrk(buf, ".eE"))
+		memcpy(buf + n, ".0", 3);
+	return lc_node_new_scalar(buf, strlen(buf));
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+struct reader {
 	const char *file;
-	struct lc_json_limits lim;
+	const struct lc_json_limits *lim;
 	size_t nodes;
 	struct lc_error *err;
 };
 
-static void position(const struct parser *ps, const char *at, unsigned *line, unsigned *col)
+static int too_many(struct reader *rd, unsigned depth)
 {
-	const char *s;
-
-	*line = 1;
-	*col = 1;
-	for (s = ps->start; s < at && s < ps->end; s++) {
-		if (*s == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)*s & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
-static int fail(struct parser *ps, const char *at, const char *what)
-{
-	unsigned line, col;
-
-	position(ps, at, &line, &col);
-	if (at >= ps->end)
-		return lc_error_set(ps->err, LC_EPARSE, "%s:%u:%u: %s (the text ends here)",
-				    ps->file, line, col, what);
-	return lc_error_set(ps->err, LC_EPARSE, "%s:%u:%u: %s", ps->file, line, col, what);
-}
-
-static void skip_ws(struct parser *ps)
-{
-	while (ps->p < ps->end &&
-	       (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-		ps->p++;
-}
-
-static struct lc_node *new_node(struct parser *ps, enum lc_node_kind kind, const char *at)
-{
-	unsigned line, col;
-
-	position(ps, at, &line, &col);
-	return lc_node_new(kind, ps->file, line, col);
-}
-
-static int hex4(const char *s, unsigned *out)
-{
-	unsigned v = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
+	if (depth > rd->lim->max_depth)
+		return lc_error_set(rd->err, LC_EPARSE, "%s: nested too deeply (more than %u levels)",
+				    rd->file, rd->lim->max_depth);
+	if (++rd->nodes > rd->lim->max_nodes)
+		return lc_error_set(rd->err, LC_EPARSE, "%s: more than %zu values", rd->file,
+				    rd->lim->max_nodes);
 	return 0;
 }
 
-static void add_utf8(struct lc_buf *b, unsigned cp)
+static int convert(struct reader *rd, const json_t *j, unsigned depth, struct lc_node **out)
 {
-	if (cp < 0x80) {
-		lc_buf_addc(b, (char)cp);
-	} else if (cp < 0x800) {
-		lc_buf_addc(b, (char)(0xc0 | (cp >> 6)));
-		lc_buf_addc(b, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		lc_buf_addc(b, (char)(0xe0 | (cp >> 12)));
-		lc_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		lc_buf_addc(b, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		lc_buf_addc(b, (char)(0xf0 | (cp >> 18)));
-		lc_buf_addc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		lc_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		lc_buf_addc(b, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
-/* At a '"': decode the string into out. */
-static int parse_string(struct parser *ps, struct lc_buf *out)
-{
-	const char *open = ps->p++;
-
-	while (ps->p < ps->end && *ps->p != '"') {
-		unsigned char c = (unsigned char)*ps->p;
-		unsigned cp, lo;
-
-		if (c < 0x20)
-			return fail(ps, ps->p, "a control character inside a string (write it escaped)");
-		if (c != '\\') {
-			lc_buf_addc(out, (char)c);
-			ps->p++;
-			continue;
-		}
-		if (ps->p + 1 >= ps->end)
-			break;
-		switch (ps->p[1]) {
-		case '"': lc_buf_addc(out, '"'); break;
-		case '\\': lc_buf_addc(out, '\\'); break;
-		case '/': lc_buf_addc(out, '/'); break;
-		case 'b': lc_buf_addc(out, '\b'); break;
-		case 'f': lc_buf_addc(out, '\f'); break;
-		case 'n': lc_buf_addc(out, '\n'); break;
-		case 'r': lc_buf_addc(out, '\r'); break;
-		case 't': lc_buf_addc(out, '\t'); break;
-		case 'u':
-			if (ps->end - ps->p < 6 || hex4(ps->p + 2, &cp))
-				return fail(ps, ps->p, "expected 4 hex digits after \\u");
-			ps->p += 6;
-			if (cp >= 0xd800 && cp <= 0xdbff && ps->end - ps->p >= 6 &&
-			    ps->p[0] == '\\' && ps->p[1] == 'u' && !hex4(ps->p + 2, &lo) &&
-			    lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				ps->p += 6;
-			} else if (cp >= 0xd800 && cp <= 0xdfff) {
-				cp = 0xfffd;
-			}
-			add_utf8(out, cp);
-			continue;
-		default:
-			return fail(ps, ps->p, "unknown escape in a string");
-		}
-		ps->p += 2;
-	}
-	if (ps->p >= ps->end)
-		return fail(ps, open, "a string is not closed");
-	ps->p++;
-	return 0;
-}
-
-static int parse_value(struct parser *ps, struct lc_node **out, unsigned depth);
-
-static int parse_number(struct parser *ps, struct lc_node **out)
-{
-	const char *s = ps->p;
-	struct lc_node *n;
-
-	if (ps->p < ps->end && *ps->p == '-')
-		ps->p++;
-	if (ps->p < ps->end && *ps->p == '0') {
-		ps->p++;
-	} else if (ps->p < ps->end && *ps->p >= '1' && *ps->p <= '9') {
-		while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
-			ps->p++;
-	} else {
-		return fail(ps, s, "expected a value");
-	}
-	if (ps->p < ps->end && *ps->p == '.') {
-		ps->p++;
-		if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
-			return fail(ps, ps->p, "expected a digit after '.'");
-		while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
-			ps->p++;
-	}
-	if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
-		ps->p++;
-		if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
-			ps->p++;
-		if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
-			return fail(ps, ps->p, "expected a digit in the exponent");
-		while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
-			ps->p++;
-	}
-	n = new_node(ps, LC_NODE_SCALAR, s);
-	free(n->str);
-	n->str = lc_xstrndup(s, (size_t)(ps->p - s));
-	n->len = (size_t)(ps->p - s);
-	*out = n;
-	return 0;
-}
-
-static int parse_container(struct parser *ps, struct lc_node **out, unsigned depth)
-{
-	const char *open = ps->p;
-	int is_map = *ps->p == '{';
-	char close = is_map ? '}' : ']';
-	struct lc_node *n = new_node(ps, is_map ? LC_NODE_MAP : LC_NODE_SEQ, open);
-	struct lc_buf key = LC_BUF_INIT;
-	int rc = 0, first = 1;
-
-	if (depth >= ps->lim.max_depth) {
-		rc = fail(ps, open, "nested too deeply");
-		goto out;
-	}
-	ps->p++;
-	for (;;) {
-		struct lc_node *v = NULL, *k;
-		const char *kat;
-
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == close && first) {
-			ps->p++;
-			break;
-		}
-		if (is_map) {
-			kat = ps->p;
-			if (ps->p >= ps->end || *ps->p != '"') {
-				rc = fail(ps, ps->p, "expected a string key");
-				goto out;
-			}
-			lc_buf_reset(&key);
-			if ((rc = parse_string(ps, &key)))
-				goto out;
-			if (lc_node_get(n, key.buf) && strlen(key.buf) == key.len) {
-				rc = fail(ps, kat, "duplicate key");
-				goto out;
-			}
-			skip_ws(ps);
-			if (ps->p >= ps->end || *ps->p != ':') {
-				rc = fail(ps, ps->p, "expected ':' after a key");
-				goto out;
-			}
-			ps->p++;
-			if ((rc = parse_value(ps, &v, depth + 1)))
-				goto out;
-			k = new_node(ps, LC_NODE_SCALAR, kat);
-			free(k->str);
-			k->len = key.len;
-			k->str = lc_buf_detach(&key, NULL);
-			k->plain = 0;
-			lc_node_map_set(n, k, v);
-		} else {
-			if ((rc = parse_value(ps, &v, depth + 1)))
-				goto out;
-			lc_node_seq_add(n, v);
-		}
-		first = 0;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == close) {
-			ps->p++;
-			break;
-		}
-		rc = fail(ps, ps->p, is_map ? "expected ',' or '}'" : "expected ',' or ']'");
-		goto out;
-	}
-	*out = n;
-	n = NULL;
-out:
-	lc_buf_release(&key);
-	lc_node_free(n);
-	return rc;
-}
-
-static int parse_value(struct parser *ps, struct lc_node **out, unsigned depth)
-{
-	static const char *const words[] = { "true", "false", "null", NULL };
-	size_t i;
+	struct lc_node *n = NULL;
+	int rc;
 
 	*out = NULL;
-	skip_ws(ps);
-	if (++ps->nodes > ps->lim.max_nodes)
-		return fail(ps, ps->p, "too many values");
-	if (ps->p >= ps->end)
-		return fail(ps, ps->p, "expected a value");
-	if (*ps->p == '{' || *ps->p == '[')
-		return parse_container(ps, out, depth);
-	if (*ps->p == '"') {
-		struct lc_buf s = LC_BUF_INIT;
-		struct lc_node *n;
-		const char *at = ps->p;
-		int rc = parse_string(ps, &s);
+	if ((rc = too_many(rd, depth)))
+		return rc;
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *v;
+		size_t i = 0;
 
-		if (rc) {
-			lc_buf_release(&s);
-			return rc;
+		n = lc_node_new(LC_NODE_MAP, rd->file, 0, 0);
+		if (json_object_size(j)) {
+			n->pairs = lc_xcalloc(json_object_size(j), sizeof(*n->pairs));
+			n->alloc = json_object_size(j);
 		}
-		n = new_node(ps, LC_NODE_SCALAR, at);
-		free(n->str);
-		n->len = s.len;
-		n->str = lc_buf_detach(&s, NULL);
+		/* jansson refused duplicate keys: append, in document order */
+		json_object_foreach((json_t *)j, key, v) {
+			struct lc_node *k = lc_node_new_scalar(key, strlen(key));
+
+			k->file = rd->file;
+			k->plain = 0;
+			n->pairs[i].key = k;
+			n->n_pairs = ++i;
+			if ((rc = convert(rd, v, depth + 1, &n->pairs[i - 1].value)))
+				goto fail;
+		}
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+
+		n = lc_node_new(LC_NODE_SEQ, rd->file, 0, 0);
+		if (json_array_size(j)) {
+			n->items = lc_xcalloc(json_array_size(j), sizeof(*n->items));
+			n->alloc = json_array_size(j);
+		}
+		for (i = 0; i < json_array_size(j); i++) {
+			struct lc_node *item;
+
+			if ((rc = convert(rd, json_array_get(j, i), depth + 1, &item)))
+				goto fail;
+			lc_node_seq_add(n, item);
+		}
+		break;
+	}
+	case JSON_STRING:
+		n = lc_node_new_scalar(json_string_value(j), json_string_length(j));
 		n->plain = 0;
-		*out = n;
-		return 0;
-	}
-	for (i = 0; words[i]; i++) {
-		size_t wl = strlen(words[i]);
+		break;
+	case JSON_INTEGER: {
+		char buf[32];
 
-		if ((size_t)(ps->end - ps->p) >= wl && !memcmp(ps->p, words[i], wl)) {
-			struct lc_node *n = new_node(ps, LC_NODE_SCALAR, ps->p);
-
-			free(n->str);
-			n->str = lc_xstrdup(words[i]);
-			n->len = wl;
-			ps->p += wl;
-			*out = n;
-			return 0;
-		}
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+		n = lc_node_new_scalar(buf, strlen(buf));
+		break;
 	}
-	return parse_number(ps, out);
+	case JSON_REAL:
+		n = number_node(json_real_value(j));
+		break;
+	case JSON_TRUE:
+		n = lc_node_new_scalar("true", 4);
+		break;
+	case JSON_FALSE:
+		n = lc_node_new_scalar("false", 5);
+		break;
+	case JSON_NULL:
+		n = lc_node_new_scalar("null", 4);
+		break;
+	}
+	n->file = rd->file;
+	*out = n;
+	return 0;
+fail:
+	lc_node_free(n);
+	return rc;
 }
 
 int lc_json_parse(struct lc_doc *out, const char *name, const char *text, size_t len,
 		  const struct lc_json_limits *limits, struct lc_error *err)
 {
 	static const struct lc_json_limits defaults = LC_JSON_LIMITS_DEFAULT;
-	struct parser ps;
+	struct reader rd;
+	json_error_t je;
+	json_t *j;
+	char *file = lc_xstrdup(name ? name : "(json)");
 	struct lc_node *root = NULL;
-	char *file = lc_xstrdup(name);
 	int rc;
 
 	out->file = NULL;
 	out->root = NULL;
-	memset(&ps, 0, sizeof(ps));
-	ps.lim = limits ? *limits : defaults;
-	ps.start = ps.p = text;
-	ps.end = text + len;
-	ps.file = file;
-	ps.err = err;
-	if (len > ps.lim.max_bytes) {
-		rc = lc_error_set(err, LC_EPARSE, "%s: %zu bytes, more than the %zu allowed", name,
-				  len, ps.lim.max_bytes);
+	rd.file = file;
+	rd.lim = limits ? limits : &defaults;
+	rd.nodes = 0;
+	rd.err = err;
+	if (len > rd.lim->max_bytes) {
+		rc = lc_error_set(err, LC_EPARSE, "%s: %zu bytes, more than the %zu allowed", file,
+				  len, rd.lim->max_bytes);
 		goto fail;
 	}
-	if ((rc = parse_value(&ps, &root, 0)))
-		goto fail;
-	skip_ws(&ps);
-	if (ps.p < ps.end) {
-		rc = fail(&ps, ps.p, "unexpected text after the value");
+	j = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	if (!j) {
+		rc = lc_error_set(err, LC_EPARSE, "%s:%d:%d: %s", file, je.line > 0 ? je.line : 1,
+				  je.column > 0 ? je.column : 1, je.text);
 		goto fail;
 	}
+	rc = convert(&rd, j, 1, &root);
+	json_decref(j);
+	if (rc)
+		goto fail;
 	out->file = file;
 	out->root = root;
 	return 0;
 fail:
-	lc_node_free(root);
 	free(file);
 	return rc;
 }
+
+/* ---- types -------------------------------------------------------------- */
 
 int lc_json_is_number(const char *s)
 {
@@ -413,61 +256,207 @@ enum lc_json_type lc_json_type(const struct lc_node *n)
 	return LC_JSON_STRING;
 }
 
-static void newline(struct lc_buf *out, int indent, unsigned depth)
+/* ---- writing ------------------------------------------------------------ */
+
+/* s as UTF-8: each byte that does not start a well-formed sequence (and
+ * each surrogate) becomes U+FFFD.  NULL when s is valid as it is. */
+static char *utf8_clean(const char *s, size_t len, size_t *out_len)
 {
-	lc_buf_addc(out, '\n');
-	lc_buf_addf(out, "%*s", (int)(depth * (unsigned)indent), "");
+	struct lc_buf b = LC_BUF_INIT;
+	size_t i = 0, k, n;
+	int bad = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		unsigned cp;
+
+		if (c < 0x80) {
+			lc_buf_addc(&b, (char)c);
+			i++;
+			continue;
+		}
+		n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+		    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		cp = n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+		for (k = 1; n && k < n; k++) {
+			if (i + k >= len || ((unsigned char)s[i + k] & 0xc0) != 0x80)
+				n = 0;
+			else
+				cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
+		}
+		if (n && ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+			  (n == 4 && (cp < 0x10000 || cp > 0x10ffff))))
+			n = 0;  /* overlong, a surrogate, or beyond Unicode */
+		if (n) {
+			lc_buf_add(&b, s + i, n);
+			i += n;
+		} else {
+			lc_buf_adds(&b, "\xef\xbf\xbd");
+			i++;
+			bad = 1;
+		}
+	}
+	if (!bad) {
+		lc_buf_release(&b);
+		return NULL;
+	}
+	return lc_buf_detach(&b, out_len);
 }
 
-static void write_node(struct lc_buf *out, const struct lc_node *n, int indent, unsigned depth)
+static json_t *json_str_of(const char *s, size_t len)
 {
+	size_t cl;
+	char *clean = utf8_clean(s, len, &cl);
+	json_t *j = clean ? json_stringn_nocheck(clean, cl) : json_stringn_nocheck(s, len);
+
+	free(clean);
+	return j;
+}
+
+static int is_integer_text(const char *s)
+{
+	return !strpbrk(s, ".eE");
+}
+
+/* n as a jansson value; *digits grows to what its reals need. */
+static json_t *to_json(const struct lc_node *n, int *digits)
+{
+	json_t *j = NULL;
 	size_t i;
 
 	switch (lc_json_type(n)) {
 	case LC_JSON_NULL:
-		lc_buf_adds(out, "null");
-		break;
+		return json_null();
 	case LC_JSON_BOOL:
-		lc_buf_adds(out, n->str[0] == 't' || n->str[0] == 'T' ? "true" : "false");
-		break;
-	case LC_JSON_NUMBER:
-		lc_buf_add(out, n->str, n->len);
-		break;
-	case LC_JSON_STRING:
-		lc_buf_add_json(out, n->str, n->len);
-		break;
-	case LC_JSON_ARRAY:
-		lc_buf_addc(out, '[');
-		for (i = 0; i < n->n_items; i++) {
-			if (i)
-				lc_buf_addc(out, ',');
-			if (indent >= 0)
-				newline(out, indent, depth + 1);
-			write_node(out, n->items[i], indent, depth + 1);
+		return json_boolean(n->str[0] == 't' || n->str[0] == 'T');
+	case LC_JSON_NUMBER: {
+		char *end;
+		long long v;
+		double d;
+		int p;
+
+		if (is_integer_text(n->str)) {
+			errno = 0;
+			v = strtoll(n->str, &end, 10);
+			if (!errno && !*end)
+				return json_integer(v);
 		}
-		if (indent >= 0 && n->n_items)
-			newline(out, indent, depth);
-		lc_buf_addc(out, ']');
-		break;
-	case LC_JSON_OBJECT:
-		lc_buf_addc(out, '{');
-		for (i = 0; i < n->n_pairs; i++) {
-			if (i)
-				lc_buf_addc(out, ',');
-			if (indent >= 0)
-				newline(out, indent, depth + 1);
-			lc_buf_add_json(out, n->pairs[i].key->str, n->pairs[i].key->len);
-			lc_buf_adds(out, indent >= 0 ? ": " : ":");
-			write_node(out, n->pairs[i].value, indent, depth + 1);
-		}
-		if (indent >= 0 && n->n_pairs)
-			newline(out, indent, depth);
-		lc_buf_addc(out, '}');
-		break;
+		d = strtod(n->str, NULL);
+		p = real_digits(d);
+		if (p > *digits)
+			*digits = p;
+		return isfinite(d) ? json_real(d) : json_null();
 	}
+	case LC_JSON_STRING:
+		return json_str_of(n->str, n->len);
+	case LC_JSON_ARRAY:
+		j = json_array();
+		for (i = 0; i < n->n_items; i++)
+			json_array_append_new(j, to_json(n->items[i], digits));
+		return j;
+	case LC_JSON_OBJECT:
+		j = json_object();
+		for (i = 0; i < n->n_pairs; i++) {
+			const struct lc_node *k = n->pairs[i].key;
+			size_t cl;
+			char *clean = utf8_clean(k->str, k->len, &cl);
+
+			json_object_setn_new_nocheck(j, clean ? clean : k->str, clean ? cl : k->len,
+						     to_json(n->pairs[i].value, digits));
+			free(clean);
+		}
+		return j;
+	}
+	return json_null();
 }
 
 void lc_json_write(struct lc_buf *out, const struct lc_node *n, int indent)
 {
-	write_node(out, n, indent, 0);
+	int digits = 1;
+	json_t *j = to_json(n, &digits);
+	size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(digits) |
+		       (indent < 0 ? JSON_COMPACT : JSON_INDENT(indent > 31 ? 31 : indent));
+	size_t need = json_dumpb(j, NULL, 0, flags);
+
+	lc_buf_grow(out, need);
+	json_dumpb(j, out->buf + out->len, need, flags);
+	lc_buf_setlen(out, out->len + need);
+	json_decref(j);
+}
+
+/* ---- building ----------------------------------------------------------- */
+
+struct lc_node *lc_json_object(void)
+{
+	return lc_node_new(LC_NODE_MAP, NULL, 0, 0);
+}
+
+struct lc_node *lc_json_array(void)
+{
+	return lc_node_new(LC_NODE_SEQ, NULL, 0, 0);
+}
+
+struct lc_node *lc_json_strn(const char *s, size_t len)
+{
+	struct lc_node *n = lc_node_new_scalar(s, len);
+
+	n->plain = 0;
+	return n;
+}
+
+struct lc_node *lc_json_str(const char *s)
+{
+	return s ? lc_json_strn(s, strlen(s)) : lc_json_null();
+}
+
+struct lc_node *lc_json_int(long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return lc_node_new_scalar(buf, strlen(buf));
+}
+
+struct lc_node *lc_json_real(double v)
+{
+	return isfinite(v) ? number_node(v) : lc_json_null();
+}
+
+struct lc_node *lc_json_number(double v)
+{
+	if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0)
+		return lc_json_int((long long)v);
+	return lc_json_real(v);
+}
+
+struct lc_node *lc_json_bool(int v)
+{
+	return v ? lc_node_new_scalar("true", 4) : lc_node_new_scalar("false", 5);
+}
+
+struct lc_node *lc_json_null(void)
+{
+	return lc_node_new_scalar("null", 4);
+}
+
+struct lc_node *lc_json_set(struct lc_node *obj, const char *key, struct lc_node *v)
+{
+	LC_ALLOC_GROW(obj->pairs, obj->n_pairs + 1, obj->alloc);
+	obj->pairs[obj->n_pairs].key = lc_json_str(key);
+	obj->pairs[obj->n_pairs].value = v;
+	obj->n_pairs++;
+	return v;
+}
+
+struct lc_node *lc_json_push(struct lc_node *arr, struct lc_node *v)
+{
+	lc_node_seq_add(arr, v);
+	return v;
+}
+
+void lc_json_line(struct lc_buf *out, struct lc_node *n)
+{
+	lc_json_write(out, n, -1);
+	lc_buf_addc(out, '\n');
+	lc_node_free(n);
 }

@@ -1,20 +1,28 @@
-/* json.h - JSON text to and from lc_node trees (RFC 8259).
+/* json.h - JSON text to and from lc_node trees (RFC 8259), through
+ * Debian's libjansson: the only jansson user is json.c.
  *
- * libyaml reads most JSON, but not all of it: it refuses the surrogate pairs
- * ("\ud83d\ude00") that JSON encoders write for characters outside the
- * Basic Multilingual Plane, so what the monitoring API answers goes through
- * this parser instead.  Its trees are the ones yamlx.h builds:
+ * JSON read here (the monitoring API's answers, definition files, the
+ * host's state record, the agent's status) becomes the trees yamlx.h
+ * builds, so YAML and JSON are walked the same way:
  *
  *   object -> LC_NODE_MAP (keys in document order; a duplicate key is refused)
  *   array  -> LC_NODE_SEQ
- *   string -> LC_NODE_SCALAR, plain = 0 (escapes decoded to UTF-8; a lone
- *             surrogate becomes U+FFFD)
- *   number, true, false, null -> LC_NODE_SCALAR, plain = 1, the text as written
+ *   string -> LC_NODE_SCALAR, plain = 0 (escapes decoded to UTF-8, \u0000
+ *             kept: len counts it)
+ *   number -> LC_NODE_SCALAR, plain = 1: an integer as such, a real in the
+ *             fewest digits that read back as the same double, still a
+ *             real (-0.5e+3 is "-500.0")
+ *   true, false, null -> LC_NODE_SCALAR, plain = 1, that word
  *
- * and the writer types scalars the same way back, so a YAML plain scalar
- * that reads as a JSON number, true, false or null is written as one and
- * everything else (quoted scalars, plain text) as a string.  Nothing here
- * prints. */
+ * Nodes read from JSON carry the file's name but no line (jansson keeps no
+ * positions); errors in the text itself name FILE:LINE:COL.
+ *
+ * JSON written here (--json output, API bodies, status, state records)
+ * comes from such trees: a YAML plain scalar that reads as a JSON number,
+ * true, false or null is written as one, everything else (quoted scalars,
+ * plain text) as a string; bytes that are not UTF-8 become U+FFFD.  Code
+ * that makes JSON builds a tree with the lc_json_* constructors below.
+ * Nothing here prints. */
 #ifndef LC_JSON_H
 #define LC_JSON_H
 
@@ -57,5 +65,27 @@ int lc_json_is_number(const char *s);
 /* Append n as JSON: compact when indent < 0, else one member per line
  * indented by indent spaces per level.  NULL writes null. */
 void lc_json_write(struct lc_buf *out, const struct lc_node *n, int indent);
+
+/* ---- building JSON values ------------------------------------------- */
+
+struct lc_node *lc_json_object(void);
+struct lc_node *lc_json_array(void);
+/* A string (NULL: null); lc_json_strn takes a length (NUL bytes allowed). */
+struct lc_node *lc_json_str(const char *s);
+struct lc_node *lc_json_strn(const char *s, size_t len);
+struct lc_node *lc_json_int(long long v);
+struct lc_node *lc_json_real(double v);
+/* A measurement: an integer when v is one (below 2^53), else a real;
+ * null when not finite. */
+struct lc_node *lc_json_number(double v);
+struct lc_node *lc_json_bool(int v);
+struct lc_node *lc_json_null(void);
+/* Add key: v (taken) to obj, after its other members; the caller keeps
+ * keys unique.  Returns v. */
+struct lc_node *lc_json_set(struct lc_node *obj, const char *key, struct lc_node *v);
+/* Add v (taken) to the end of arr.  Returns v. */
+struct lc_node *lc_json_push(struct lc_node *arr, struct lc_node *v);
+/* Append n, compact, and a newline to out; then free n.  One --json line. */
+void lc_json_line(struct lc_buf *out, struct lc_node *n);
 
 #endif

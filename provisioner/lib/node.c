@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct lc_node *lc_node_new(enum lc_node_kind kind, const char *file,
-			    unsigned line, unsigned col)
+static struct lc_node *node_new(enum lc_node_kind kind, const char *file, unsigned line,
+				unsigned col)
 {
 	struct lc_node *n = lc_xcalloc(1, sizeof(*n));
 
@@ -18,6 +18,14 @@ struct lc_node *lc_node_new(enum lc_node_kind kind, const char *file,
 	n->line = line;
 	n->col = col;
 	n->plain = 1;
+	return n;
+}
+
+struct lc_node *lc_node_new(enum lc_node_kind kind, const char *file,
+			    unsigned line, unsigned col)
+{
+	struct lc_node *n = node_new(kind, file, line, col);
+
 	if (kind == LC_NODE_SCALAR)
 		n->str = lc_xstrdup("");
 	return n;
@@ -25,9 +33,8 @@ struct lc_node *lc_node_new(enum lc_node_kind kind, const char *file,
 
 struct lc_node *lc_node_new_scalar(const char *s, size_t len)
 {
-	struct lc_node *n = lc_node_new(LC_NODE_SCALAR, NULL, 0, 0);
+	struct lc_node *n = node_new(LC_NODE_SCALAR, NULL, 0, 0);
 
-	free(n->str);
 	n->str = lc_xstrndup(s, len);
 	n->len = len;
 	return n;

@@ -241,22 +241,25 @@ const struct lc_op_type lc_op_file = {
 
 /* Run every edit over in; with prove, also check each edit on its own
  * result (an edit that changes its own output would change the file on
- * every converge). */
+ * every converge).  Each edit works on the result in place: one that
+ * changes nothing copies nothing. */
 static int run_edits(struct lc_buf *out, const struct lc_res *r, const char *in, size_t len,
 		     int prove, struct lc_error *err)
 {
-	struct lc_buf cur = LC_BUF_INIT, next = LC_BUF_INIT, again = LC_BUF_INIT;
+	/* two buffers, each edit writing the other: no allocation per edit */
+	struct lc_buf buf[2] = { LC_BUF_INIT, LC_BUF_INIT };
 	size_t i;
-	int changed, rc = 0;
+	int cur = 0, changed, again = 0, rc = 0;
 
-	lc_buf_add(&cur, in, len);
-	for (i = 0; i < r->n_edits; i++) {
-		if ((rc = lc_edit_apply(&next, &r->edits[i], cur.buf, cur.len, &changed, err)))
+	lc_buf_add(&buf[0], in, len);
+	for (i = 0; i < r->n_edits && !rc; i++) {
+		lc_buf_reset(&buf[!cur]);
+		if ((rc = lc_edit_apply_into(&buf[!cur], &r->edits[i], buf[cur].buf, buf[cur].len,
+					     &changed, prove ? &again : NULL, err)))
 			break;
-		if (prove && (rc = lc_edit_apply(&again, &r->edits[i], next.buf, next.len,
-						 &changed, err)))
-			break;
-		if (prove && changed) {
+		if (changed)
+			cur = !cur;
+		if (prove && again) {
 			struct lc_buf where = LC_BUF_INIT;
 
 			lc_node_where(&where, r->edit_where[i]);
@@ -266,19 +269,14 @@ static int run_edits(struct lc_buf *out, const struct lc_res *r, const char *in,
 					  "report a change (make the replacement no longer match its "
 					  "pattern, or use a line edit)", where.buf, r->path);
 			lc_buf_release(&where);
-			break;
 		}
-		lc_buf_release(&cur);
-		cur = next;
-		lc_buf_init(&next);
 	}
-	lc_buf_release(&next);
-	lc_buf_release(&again);
+	lc_buf_release(&buf[!cur]);
 	if (!rc) {
-		*out = cur;
+		*out = buf[cur];
 		return 0;
 	}
-	lc_buf_release(&cur);
+	lc_buf_release(&buf[cur]);
 	return rc;
 }
 
@@ -287,17 +285,42 @@ int lc_op_file_run_edits(struct lc_buf *out, const struct lc_res *r, const char 
 	return run_edits(out, r, in, len, 0, NULL);
 }
 
+/* Whether the edits, applied in order to in[0..len), give something else:
+ * dry runs while each edit leaves it alone, the edits themselves from the
+ * first one that does not (a later one may put it back). */
+static int edits_change(int *changed, const struct lc_res *r, const char *in, size_t len,
+			struct lc_error *err)
+{
+	struct lc_buf cur = LC_BUF_INIT;
+	size_t i;
+	int c = 0, rc = 0;
+
+	*changed = 0;
+	for (i = 0; i < r->n_edits && !c; i++)
+		if ((rc = lc_edit_changes(&r->edits[i], in, len, &c, err)))
+			return rc;
+	if (!c)
+		return 0;
+	lc_buf_add(&cur, in, len);
+	for (i--; i < r->n_edits && !rc; i++)
+		rc = lc_edit_apply(&cur, &r->edits[i], cur.buf, cur.len, &c, err);
+	if (!rc)
+		*changed = cur.len != len || memcmp(cur.buf, in, len);
+	lc_buf_release(&cur);
+	return rc;
+}
+
 int lc_op_file_apply_edits(struct lc_res *r, const char *base, size_t len, struct lc_error *err)
 {
-	struct lc_buf res = LC_BUF_INIT, twice = LC_BUF_INIT;
-	int rc;
+	struct lc_buf res = LC_BUF_INIT;
+	int rc, changed;
 
 	if ((rc = run_edits(&res, r, base, len, 1, err)))
 		return rc;
-	if ((rc = run_edits(&twice, r, res.buf, res.len, 0, err)))
+	if ((rc = edits_change(&changed, r, res.buf, res.len, err)))
 		goto fail;
 	/* the whole list on its own result: edits that undo each other */
-	if (twice.len != res.len || memcmp(twice.buf, res.buf, res.len)) {
+	if (changed) {
 		struct lc_buf where = LC_BUF_INIT;
 
 		lc_node_where(&where, r->edit_where[0]);
@@ -308,7 +331,6 @@ int lc_op_file_apply_edits(struct lc_res *r, const char *base, size_t len, struc
 		lc_buf_release(&where);
 		goto fail;
 	}
-	lc_buf_release(&twice);
 	lc_buf_release(&r->own);
 	r->own = res;
 	r->data = r->own.buf;
@@ -319,7 +341,6 @@ int lc_op_file_apply_edits(struct lc_res *r, const char *base, size_t len, struc
 	return 0;
 fail:
 	lc_buf_release(&res);
-	lc_buf_release(&twice);
 	return rc;
 }
 

@@ -28,8 +28,10 @@ struct repl_part {
 struct lc_edit_impl {
 	regex_t re;             /* subst / absent pattern, line `match` */
 	int has_re;
+	struct lc_buf re_lit;   /* a literal every match of re contains ("": none known) */
 	regex_t after;          /* line: insert-after anchor */
 	int has_after;
+	struct lc_buf after_lit;
 	struct repl_part *parts;
 	size_t nr_parts, alloc_parts;
 	struct lc_buf lit;
@@ -57,12 +59,6 @@ static int next_line(struct line *out, const char *in, size_t len, size_t pos)
 static int line_has_nl(const struct line *l)
 {
 	return l->next > l->end;
-}
-
-static int line_equals(const char *in, const struct line *l, const char *s,
-		       size_t slen)
-{
-	return l->end - l->start == slen && !memcmp(in + l->start, s, slen);
 }
 
 #define ERE_MAX_REPEAT 1000   /* the product of nested interval bounds */
@@ -158,6 +154,118 @@ refuse:
 			    "regex engine explode)", p, what, ERE_MAX_REPEAT);
 }
 
+/* Drop the last character of run (a whole UTF-8 sequence). */
+static void pop_char(struct lc_buf *run)
+{
+	size_t n = run->len;
+
+	while (n && ((unsigned char)run->buf[n - 1] & 0xc0) == 0x80)
+		n--;
+	lc_buf_setlen(run, n ? n - 1 : 0);
+}
+
+/*
+ * The longest run of literal bytes that every match of the ERE p contains,
+ * into lit ("" when none is known: alternations, or nothing but classes,
+ * groups and optional characters).  The engine looks for it with memmem
+ * and runs regexec only on the lines that contain it, so a pass over a
+ * large file costs a memory scan, not a regexec per line.
+ */
+static void required_literal(struct lc_buf *lit, const char *p)
+{
+	struct lc_buf run = LC_BUF_INIT;
+	int depth = 0;
+
+	lc_buf_reset(lit);
+	for (; *p; p++) {
+		int brk = 0;
+
+		switch (*p) {
+		case '|':
+			if (!depth) {  /* an alternation: no literal is required */
+				lc_buf_reset(lit);
+				lc_buf_release(&run);
+				return;
+			}
+			break;
+		case '\\':
+			/* \. is a literal '.'; \w, \<, \` ... (GNU) and \1 are not */
+			if (p[1] && !isalnum((unsigned char)p[1]) && !strchr("<>`'", p[1])) {
+				if (!depth)
+					lc_buf_addc(&run, *++p);
+				else
+					p++;
+			} else {
+				if (p[1])
+					p++;
+				brk = 1;
+			}
+			break;
+		case '[':
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '[' && p[1] && strchr(":.=", p[1])) {
+					const char *q = strchr(p + 2, p[1]);
+
+					if (q && q[1] == ']')
+						p = q + 1;
+				}
+				p++;
+			}
+			if (!*p)
+				p--;
+			brk = 1;
+			break;
+		case '(':
+			depth++;
+			brk = 1;
+			break;
+		case ')':
+			if (depth)
+				depth--;
+			brk = 1;
+			break;
+		case '*':
+		case '?':
+		case '{':
+			if (!depth && run.len)
+				pop_char(&run);  /* the character before is optional */
+			if (*p == '{' && strchr(p, '}'))
+				p = strchr(p, '}');
+			brk = 1;
+			break;
+		case '+':     /* required, but repeated: the run ends with it */
+		case '.':
+		case '^':
+		case '$':
+			brk = 1;
+			break;
+		default:
+			if (!depth)
+				lc_buf_addc(&run, *p);
+			break;
+		}
+		if (depth)
+			brk = 1;
+		if (brk) {
+			if (run.len > lit->len) {
+				lc_buf_reset(lit);
+				lc_buf_add(lit, run.buf, run.len);
+			}
+			lc_buf_reset(&run);
+		}
+	}
+	if (run.len > lit->len) {
+		lc_buf_reset(lit);
+		lc_buf_add(lit, run.buf, run.len);
+	}
+	lc_buf_release(&run);
+}
+
 static int compile_re(regex_t *re, const char *pattern, const char *what,
 		      struct lc_error *err)
 {
@@ -223,6 +331,16 @@ static int line_matches(const regex_t *re, const char *in, const struct line *l,
 	regmatch_t pm[LC_EDIT_NGROUPS];
 
 	return search(pm, re, in + l->start, 0, l->end - l->start, scratch, err);
+}
+
+static struct lc_edit_impl *impl_new(void)
+{
+	struct lc_edit_impl *impl = lc_xcalloc(1, sizeof(*impl));
+
+	lc_buf_init(&impl->lit);
+	lc_buf_init(&impl->re_lit);
+	lc_buf_init(&impl->after_lit);
+	return impl;
 }
 
 /* ---- parsing "s/ERE/replacement/flags" -------------------------------- */
@@ -388,8 +506,7 @@ int lc_edit_parse_subst(struct lc_edit *out, const char *expr, struct lc_error *
 
 	*out = e;
 	e.kind = LC_EDIT_SUBST;
-	e.impl = lc_xcalloc(1, sizeof(*e.impl));
-	lc_buf_init(&e.impl->lit);
+	e.impl = impl_new();
 
 	if (!p || p[0] != 's' || !p[1]) {
 		rc = lc_error_set(err, LC_EPARSE,
@@ -419,6 +536,7 @@ int lc_edit_parse_subst(struct lc_edit *out, const char *expr, struct lc_error *
 	if (rc)
 		goto out;
 	e.impl->has_re = 1;
+	required_literal(&e.impl->re_lit, re.buf);
 	p++;
 	rc = scan_replacement(e.impl, &raw, &p, delim, e.impl->re.re_nsub,
 			      expr, err);
@@ -463,8 +581,7 @@ int lc_edit_init_line(struct lc_edit *out, const char *line, const char *match,
 
 	*out = e;
 	e.kind = LC_EDIT_LINE;
-	e.impl = lc_xcalloc(1, sizeof(*e.impl));
-	lc_buf_init(&e.impl->lit);
+	e.impl = impl_new();
 
 	if (!line) {
 		rc = lc_error_set(err, LC_EPARSE, "line edit: no line given");
@@ -486,6 +603,7 @@ int lc_edit_init_line(struct lc_edit *out, const char *line, const char *match,
 		if (rc)
 			goto out;
 		e.impl->has_re = 1;
+		required_literal(&e.impl->re_lit, match);
 		e.pattern = lc_xstrdup(match);
 	}
 	if (after) {
@@ -493,6 +611,7 @@ int lc_edit_init_line(struct lc_edit *out, const char *line, const char *match,
 		if (rc)
 			goto out;
 		e.impl->has_after = 1;
+		required_literal(&e.impl->after_lit, after);
 		e.after = lc_xstrdup(after);
 	}
 	e.replacement = lc_xstrdup(line);
@@ -511,8 +630,7 @@ int lc_edit_init_absent(struct lc_edit *out, const char *pattern, struct lc_erro
 
 	*out = e;
 	e.kind = LC_EDIT_ABSENT;
-	e.impl = lc_xcalloc(1, sizeof(*e.impl));
-	lc_buf_init(&e.impl->lit);
+	e.impl = impl_new();
 
 	if (!pattern || !*pattern) {
 		rc = lc_error_set(err, LC_EPARSE,
@@ -523,6 +641,7 @@ int lc_edit_init_absent(struct lc_edit *out, const char *pattern, struct lc_erro
 	if (rc)
 		goto out;
 	e.impl->has_re = 1;
+	required_literal(&e.impl->re_lit, pattern);
 	e.pattern = lc_xstrdup(pattern);
 	*out = e;
 	e = (struct lc_edit)LC_EDIT_INIT;
@@ -605,151 +724,354 @@ static int subst_line(struct lc_buf *out, const struct lc_edit *e,
 	return 0;
 }
 
-static int apply_subst(struct lc_buf *out, const struct lc_edit *e,
-		       const char *in, size_t len, struct lc_buf *scratch,
-		       struct lc_error *err)
+/* The next line at or after pos that may match: one containing lit (all
+ * lines when lit is empty).  0 when there is none. */
+static int next_candidate(struct line *out, const char *in, size_t len, size_t pos,
+			  const struct lc_buf *lit)
+{
+	const char *hit, *nl;
+
+	if (!lit->len)
+		return next_line(out, in, len, pos);
+	if (pos >= len || !(hit = memmem(in + pos, len - pos, lit->buf, lit->len)))
+		return 0;
+	nl = memrchr(in + pos, '\n', (size_t)(hit - (in + pos)));
+	return next_line(out, in, len, nl ? (size_t)(nl - in) + 1 : pos);
+}
+
+/* The result of an edit, built only once it differs from the input:
+ * out NULL (a dry run) stops at the first difference. */
+struct result {
+	struct lc_buf *out;
+	const char *in;
+	size_t copied;      /* in[0..copied) is in out */
+	int changed;
+	int prove;          /* find out whether the edit changes its own result */
+	int again;          /* ... it does (-1: the result has to say) */
+};
+
+/* Replace in[from..to) by the bytes rep[0..n). */
+static void replace(struct result *r, size_t from, size_t to, const char *rep, size_t n)
+{
+	if (r->out) {
+		lc_buf_add(r->out, r->in + r->copied, from - r->copied);
+		lc_buf_add(r->out, rep, n);
+	}
+	r->copied = to;
+	r->changed = 1;
+}
+
+static void finish(struct result *r, size_t len)
+{
+	if (r->out && r->changed)
+		lc_buf_add(r->out, r->in + r->copied, len - r->copied);
+}
+
+/*
+ * Whether subst e changes the text rep that replaced one line (and that
+ * was followed by a '\n' when nl): the lines of the result the edit has
+ * not touched are lines it left alone, and a subst works line by line, so
+ * these lines are the only place applying it again could change.
+ */
+static int subst_again(int *again, const struct lc_edit *e, const struct lc_buf *rep, int nl,
+		       struct lc_buf *scratch, struct lc_error *err)
+{
+	struct lc_buf line = LC_BUF_INIT;
+	const char *nlp;
+	size_t start = 0, end;
+	int rc = 0;
+
+	for (;;) {
+		nlp = memchr(rep->buf + start, '\n', rep->len - start);
+		end = nlp ? (size_t)(nlp - rep->buf) : rep->len;
+		if (!nlp && end == start && !nl)
+			break;  /* empty text at the end of the file: no line */
+		lc_buf_reset(&line);
+		if ((rc = subst_line(&line, e, rep->buf + start, end - start, scratch, err)))
+			break;
+		if (line.len != end - start || memcmp(line.buf, rep->buf + start, line.len)) {
+			*again = 1;
+			break;
+		}
+		if (!nlp)
+			break;
+		start = end + 1;
+	}
+	lc_buf_release(&line);
+	return rc;
+}
+
+static int apply_subst(struct result *res, const struct lc_edit *e, const char *in,
+		       size_t len, struct lc_buf *scratch, struct lc_error *err)
+{
+	struct lc_buf line = LC_BUF_INIT;
+	struct line l;
+	size_t pos = 0;
+	int rc = 0;
+
+	while (next_candidate(&l, in, len, pos, &e->impl->re_lit)) {
+		lc_buf_reset(&line);
+		if ((rc = subst_line(&line, e, in + l.start, l.end - l.start, scratch, err)))
+			break;
+		if (line.len != l.end - l.start || memcmp(line.buf, in + l.start, line.len)) {
+			replace(res, l.start, l.end, line.buf, line.len);
+			if (!res->out)
+				break;
+			if (res->prove && !res->again &&
+			    (rc = subst_again(&res->again, e, &line, l.next > l.end, scratch, err)))
+				break;
+		}
+		pos = l.next;
+	}
+	lc_buf_release(&line);
+	return rc;
+}
+
+static int apply_absent(struct result *res, const struct lc_edit *e, const char *in,
+			size_t len, struct lc_buf *scratch, struct lc_error *err)
 {
 	struct line l;
 	size_t pos = 0;
 	int rc;
 
-	while (next_line(&l, in, len, pos)) {
-		rc = subst_line(out, e, in + l.start, l.end - l.start, scratch, err);
-		if (rc)
+	while (next_candidate(&l, in, len, pos, &e->impl->re_lit)) {
+		if ((rc = line_matches(&e->impl->re, in, &l, scratch, err)) < 0)
 			return rc;
-		if (line_has_nl(&l))
-			lc_buf_addc(out, '\n');
+		if (rc) {
+			replace(res, l.start, l.next, "", 0);
+			if (!res->out)
+				break;
+		}
 		pos = l.next;
 	}
 	return 0;
 }
 
-static int apply_absent(struct lc_buf *out, const struct lc_edit *e,
-			const char *in, size_t len, struct lc_buf *scratch,
-			struct lc_error *err)
+/* The last line that re matches (with its literal lit): *found 1 and *out.
+ * Candidates are gathered front to back by memmem, then tried back to
+ * front, so a pattern that matches many lines costs one regexec.  With
+ * value (which contains lit), *has says whether a line is value, exactly:
+ * such a line is a candidate, so that costs no second pass. */
+static int last_match(struct line *out, int *found, const regex_t *re, const struct lc_buf *lit,
+		      const char *in, size_t len, const char *value, int *has,
+		      struct lc_buf *scratch, struct lc_error *err)
 {
-	struct line l;
-	size_t pos = 0;
+	struct line *cand = NULL, l;
+	size_t n = 0, alloc = 0, pos = 0, vlen = value ? strlen(value) : 0;
+	int rc = 0;
+
+	*found = 0;
+	if (value)
+		*has = 0;
+	while (next_candidate(&l, in, len, pos, lit)) {
+		LC_ALLOC_GROW(cand, n + 1, alloc);
+		cand[n++] = l;
+		pos = l.next;
+		if (value && l.end - l.start == vlen && !memcmp(in + l.start, value, vlen))
+			*has = 1;
+	}
+	while (n && !*found) {
+		n--;
+		if ((rc = line_matches(re, in, &cand[n], scratch, err)) < 0)
+			break;
+		if (rc) {
+			*out = cand[n];
+			*found = 1;
+		}
+		rc = 0;
+	}
+	free(cand);
+	return rc;
+}
+
+/* Whether value is one of the lines of in, exactly. */
+static int has_line(const char *in, size_t len, const char *value, size_t vlen)
+{
+	const char *p = in, *end = in + len, *hit;
+
+	if (!vlen) {  /* an empty line: "\n\n", or "\n" at the start */
+		if (len && in[0] == '\n')
+			return 1;
+		return memmem(in, len, "\n\n", 2) != NULL;
+	}
+	while (p < end && (hit = memmem(p, (size_t)(end - p), value, vlen))) {
+		if ((hit == in || hit[-1] == '\n') &&
+		    (hit + vlen == end || hit[vlen] == '\n'))
+			return 1;
+		p = hit + 1;
+	}
+	return 0;
+}
+
+/*
+ * A line edit that put its line where the last match was changes its own
+ * result again only when the line does not match (so the last match is
+ * now an earlier one) and an earlier line, in[0..before), matches.
+ */
+static int line_again(int *again, const struct lc_edit *e, const char *in, size_t before,
+		      struct lc_buf *scratch, struct lc_error *err)
+{
+	regmatch_t pm[LC_EDIT_NGROUPS];
+	struct line prev;
 	int rc;
 
-	while (next_line(&l, in, len, pos)) {
-		rc = line_matches(&e->impl->re, in, &l, scratch, err);
-		if (rc < 0)
-			return rc;
-		if (!rc)
-			lc_buf_add(out, in + l.start, l.next - l.start);
-		pos = l.next;
-	}
-	return 0;
+	if ((rc = search(pm, &e->impl->re, e->replacement, 0, strlen(e->replacement), scratch,
+			 err)))
+		return rc < 0 ? rc : 0;
+	return last_match(&prev, again, &e->impl->re, &e->impl->re_lit, in, before, NULL, NULL,
+			  scratch, err);
 }
 
-static int apply_line(struct lc_buf *out, const struct lc_edit *e,
-		      const char *in, size_t len, struct lc_buf *scratch,
-		      struct lc_error *err)
+static int apply_line(struct result *res, const struct lc_edit *e, const char *in, size_t len,
+		      struct lc_buf *scratch, struct lc_error *err)
 {
 	const char *value = e->replacement;
 	size_t vlen = strlen(value);
-	struct line l, last_match = { 0, 0, 0 }, last_after = { 0, 0, 0 };
-	int have_match = 0, have_after = 0, present = 0;
-	size_t pos = 0;
-	int rc;
+	const struct lc_buf *lit = &e->impl->re_lit;
+	struct line m, a;
+	int have_match = 0, have_after = 0, rc, present = 0;
+	/* the usual `match: ^#?key =` for `line: key = value`: the lines
+	 * the match looks at include the line itself */
+	int fused = e->impl->has_re && lit->len && memmem(value, vlen, lit->buf, lit->len);
 
-	while (next_line(&l, in, len, pos)) {
-		if (e->impl->has_re) {
-			rc = line_matches(&e->impl->re, in, &l, scratch, err);
-			if (rc < 0)
-				return rc;
-			if (rc) {
-				last_match = l;
-				have_match = 1;
-			}
-		}
-		if (line_equals(in, &l, value, vlen))
-			present = 1;
-		if (e->impl->has_after) {
-			rc = line_matches(&e->impl->after, in, &l, scratch, err);
-			if (rc < 0)
-				return rc;
-			if (rc) {
-				last_after = l;
-				have_after = 1;
-			}
-		}
-		pos = l.next;
-	}
-
+	if (e->impl->has_re &&
+	    (rc = last_match(&m, &have_match, &e->impl->re, lit, in, len, fused ? value : NULL,
+			     &present, scratch, err)))
+		return rc;
 	if (have_match) {
 		/* Replace in place; the line keeps its '\n' or lack of one. */
-		lc_buf_add(out, in, last_match.start);
-		lc_buf_add(out, value, vlen);
-		lc_buf_add(out, in + last_match.end, len - last_match.end);
-	} else if (present) {
-		lc_buf_add(out, in, len);
-	} else if (have_after) {
-		lc_buf_add(out, in, last_after.next);
-		if (!line_has_nl(&last_after))
-			lc_buf_addc(out, '\n');
-		lc_buf_add(out, value, vlen);
-		lc_buf_addc(out, '\n');
-		lc_buf_add(out, in + last_after.next, len - last_after.next);
-	} else {
-		lc_buf_add(out, in, len);
-		if (len && in[len - 1] != '\n')
-			lc_buf_addc(out, '\n');
-		lc_buf_add(out, value, vlen);
-		lc_buf_addc(out, '\n');
+		if (m.end - m.start != vlen || memcmp(in + m.start, value, vlen))
+			replace(res, m.start, m.end, value, vlen);
+		if (!res->prove)
+			return 0;
+		if (!vlen && m.next == m.end) {
+			/* an empty line at the very end is no line at all: the
+			 * line is not in the result, so let the result say */
+			res->again = -1;
+			return 0;
+		}
+		return line_again(&res->again, e, in, m.start, scratch, err);
 	}
+	/* From here on the result is a fixed point: no line of in matches,
+	 * and the line is either there already or added, so applying the
+	 * edit again finds it (matching or not). */
+	if (fused ? present : has_line(in, len, value, vlen))
+		return 0;
+	if (e->impl->has_after &&
+	    (rc = last_match(&a, &have_after, &e->impl->after, &e->impl->after_lit, in, len,
+			     NULL, NULL, scratch, err)))
+		return rc;
+	if (have_after) {
+		if (res->out) {
+			lc_buf_add(res->out, in, a.next);
+			if (!line_has_nl(&a))
+				lc_buf_addc(res->out, '\n');
+			lc_buf_add(res->out, value, vlen);
+			lc_buf_addc(res->out, '\n');
+		}
+		res->copied = a.next;
+		res->changed = 1;
+		return 0;
+	}
+	if (res->out) {
+		lc_buf_add(res->out, in, len);
+		if (len && in[len - 1] != '\n')
+			lc_buf_addc(res->out, '\n');
+		lc_buf_add(res->out, value, vlen);
+		lc_buf_addc(res->out, '\n');
+	}
+	res->copied = len;
+	res->changed = 1;
+	return 0;
+}
+
+/* Apply e to in; out NULL: only find out whether it would change it. */
+static int run(struct lc_buf *out, const struct lc_edit *e, const char *in, size_t len,
+	       int *changed, int *again, struct lc_error *err)
+{
+	struct lc_buf scratch = LC_BUF_INIT;
+	struct result res = { out, in ? in : "", 0, 0, again != NULL, 0 };
+	size_t start = out ? out->len : 0;
+	int rc;
+
+	*changed = 0;
+	if (again)
+		*again = 0;
+	if (!e->impl || (e->kind != LC_EDIT_LINE && !e->impl->has_re) ||
+	    (e->kind == LC_EDIT_LINE && !e->replacement))
+		return lc_error_set(err, LC_ERR, "edit applied before it was initialised");
+	if (len > INT_MAX)  /* regoff_t may be an int: keep every offset representable */
+		return lc_error_set(err, LC_ERR, "input too large to edit (%zu bytes)", len);
+	switch (e->kind) {
+	case LC_EDIT_SUBST:
+		rc = apply_subst(&res, e, res.in, len, &scratch, err);
+		break;
+	case LC_EDIT_LINE:
+		rc = apply_line(&res, e, res.in, len, &scratch, err);
+		break;
+	case LC_EDIT_ABSENT:
+		rc = apply_absent(&res, e, res.in, len, &scratch, err);
+		break;
+	default:
+		rc = lc_error_set(err, LC_ERR, "unknown edit kind %d", (int)e->kind);
+		break;
+	}
+	lc_buf_release(&scratch);
+	if (!rc) {
+		finish(&res, len);
+		*changed = res.changed;
+		if (again && res.again < 0)  /* worked out the slow way */
+			rc = res.changed ? run(NULL, e, out->buf + start, out->len - start, again, NULL,
+					       err)
+					 : run(NULL, e, res.in, len, again, NULL, err);
+		else if (again)
+			*again = res.again;
+	}
+	return rc;
+}
+
+int lc_edit_apply_into(struct lc_buf *out, const struct lc_edit *e, const char *in,
+		       size_t len, int *changed, int *again, struct lc_error *err)
+{
+	if (out->len + len + 1 > out->alloc)  /* the result is about the input's size */
+		lc_buf_grow(out, len + 1);
+	return run(out, e, in, len, changed, again, err);
+}
+
+int lc_edit_apply_proven(struct lc_buf *out, const struct lc_edit *e, const char *in,
+			 size_t len, int *changed, int *again, struct lc_error *err)
+{
+	struct lc_buf res = LC_BUF_INIT;
+	int rc;
+
+	if ((rc = lc_edit_apply_into(&res, e, in, len, changed, again, err))) {
+		lc_buf_release(&res);
+		return rc;
+	}
+	if (!*changed) {
+		/* the input as it is: nothing to do when it is out's own */
+		if (in && in == out->buf && len == out->len) {
+			lc_buf_release(&res);
+			return 0;
+		}
+		lc_buf_add(&res, in ? in : "", len);
+	}
+	/* in may point into out: it is only released now, after the last read */
+	lc_buf_release(out);
+	*out = res;
 	return 0;
 }
 
 int lc_edit_apply(struct lc_buf *out, const struct lc_edit *e, const char *in,
 		  size_t len, int *changed, struct lc_error *err)
 {
-	struct lc_buf res = LC_BUF_INIT;
-	struct lc_buf scratch = LC_BUF_INIT;
-	int rc;
+	return lc_edit_apply_proven(out, e, in, len, changed, NULL, err);
+}
 
-	*changed = 0;
-	if (!e->impl || (e->kind != LC_EDIT_LINE && !e->impl->has_re) ||
-	    (e->kind == LC_EDIT_LINE && !e->replacement)) {
-		rc = lc_error_set(err, LC_ERR, "edit applied before it was initialised");
-		goto out;
-	}
-	if (len > INT_MAX) {
-		/* regoff_t may be an int: keep every offset representable. */
-		rc = lc_error_set(err, LC_ERR,
-				  "input too large to edit (%zu bytes)", len);
-		goto out;
-	}
-	if (!in)
-		in = "";
-
-	switch (e->kind) {
-	case LC_EDIT_SUBST:
-		rc = apply_subst(&res, e, in, len, &scratch, err);
-		break;
-	case LC_EDIT_LINE:
-		rc = apply_line(&res, e, in, len, &scratch, err);
-		break;
-	case LC_EDIT_ABSENT:
-		rc = apply_absent(&res, e, in, len, &scratch, err);
-		break;
-	default:
-		rc = lc_error_set(err, LC_ERR, "unknown edit kind %d", (int)e->kind);
-		break;
-	}
-	if (rc)
-		goto out;
-
-	*changed = res.len != len || memcmp(res.buf, in, len) != 0;
-	/* in may point into out: it is only released now, after the last read. */
-	lc_buf_release(out);
-	*out = res;
-	lc_buf_init(&res);
-out:
-	lc_buf_release(&res);
-	lc_buf_release(&scratch);
-	return rc;
+int lc_edit_changes(const struct lc_edit *e, const char *in, size_t len, int *changed,
+		    struct lc_error *err)
+{
+	return run(NULL, e, in, len, changed, NULL, err);
 }
 
 void lc_edit_release(struct lc_edit *e)
@@ -763,6 +1085,8 @@ void lc_edit_release(struct lc_edit *e)
 			regfree(&e->impl->after);
 		free(e->impl->parts);
 		lc_buf_release(&e->impl->lit);
+		lc_buf_release(&e->impl->re_lit);
+		lc_buf_release(&e->impl->after_lit);
 		free(e->impl);
 	}
 	free(e->pattern);

@@ -80,6 +80,24 @@ int lc_edit_init_absent(struct lc_edit *out, const char *pattern, struct lc_erro
  * threads at once. */
 int lc_edit_apply(struct lc_buf *out, const struct lc_edit *e, const char *in,
 		  size_t len, int *changed, struct lc_error *err);
+/* lc_edit_apply, and *again set to whether applying e once more, to its
+ * own result, would change that result: the idempotency proof, worked out
+ * from what the edit did instead of by a second pass over the file (a
+ * subst re-checks only the lines it replaced; an absent edit's result is
+ * a fixed point; a line edit checks its line against its match and the
+ * lines before it).  Same as lc_edit_changes on the result. */
+int lc_edit_apply_proven(struct lc_buf *out, const struct lc_edit *e, const char *in,
+			 size_t len, int *changed, int *again, struct lc_error *err);
+/* lc_edit_apply_proven for a caller that keeps its buffers: the result is
+ * appended to out only when it differs from the input (out is untouched
+ * otherwise, and on error it may hold part of it); in must not point into
+ * out.  again may be NULL. */
+int lc_edit_apply_into(struct lc_buf *out, const struct lc_edit *e, const char *in,
+		       size_t len, int *changed, int *again, struct lc_error *err);
+/* Whether applying e to in[0..len) would change it (*changed), without
+ * making the result: what an idempotency proof needs. */
+int lc_edit_changes(const struct lc_edit *e, const char *in, size_t len, int *changed,
+		    struct lc_error *err);
 
 /* Free everything e holds and leave it as LC_EDIT_INIT; e may be NULL. */
 void lc_edit_release(struct lc_edit *e);

@@ -1,5 +1,6 @@
 /* plan.c - the desired state of one host, computed locally. */
 #include "plan_int.h"
+#include "json.h"
 #include "op.h"
 
 #include <dirent.h>
@@ -395,7 +396,7 @@ int lc_plan_read_state(struct lc_host_plan *p, const char *text, size_t len,
 	int rc;
 
 	lc_doc_release(&p->state);
-	if ((rc = lc_yaml_load_buf(&p->state, LC_STATE_FILE, text, len, NULL, err)))
+	if ((rc = lc_json_parse(&p->state, LC_STATE_FILE, text, len, NULL, err)))
 		return rc;
 	files = lc_node_get(p->state.root, "files");
 	for (i = 0; i < p->n_res; i++) {

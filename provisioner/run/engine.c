@@ -236,7 +236,15 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 				p->res[i].status = LC_RES_SKIPPED;
 		goto out;
 	}
-	lc_script_parse_apply(p, out.buf, out.len, err);
+	if (lc_script_parse_apply(p, out.buf, out.len, err) > 0) {
+		/* an op failed: the batch left the state record to us, who know
+		 * what did happen (one more round trip, on failure only) */
+		struct lc_error serr = LC_ERROR_INIT;
+
+		lc_buf_reset(&script);
+		lc_script_state(&script, p);
+		t->ops->run(t, script.buf, script.len, &out, &status, &serr);
+	}
 out:
 	free(temps);
 	lc_buf_release(&script);

@@ -1,10 +1,12 @@
 /* report.c - human and JSON output. */
 #include "report.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "op.h"
 
 static void collect(struct lc_report *r, const struct lc_node *n)
@@ -152,12 +154,31 @@ static void add_note(struct lc_buf *b, const struct lc_report *r, const struct l
 	}
 }
 
-static void json_str(struct lc_buf *b, const struct lc_report *r, const char *s)
+/* A JSON string of s with secrets masked. */
+static struct lc_node *masked_str(const struct lc_report *r, const char *s)
 {
 	char *m = lc_report_mask(r, s);
+	struct lc_node *n = lc_json_str(m);
 
-	lc_buf_add_json(b, m, strlen(m));
 	free(m);
+	return n;
+}
+
+/* {"event": EVENT, "host": HOST} to add to (host NULL: left out). */
+static struct lc_node *event(const struct lc_report *r, const char *name, const char *host)
+{
+	struct lc_node *o = lc_json_object();
+
+	lc_json_set(o, "event", lc_json_str(name));
+	if (host)
+		lc_json_set(o, "host", masked_str(r, host));
+	return o;
+}
+
+/* Seconds as --json shows them: to the millisecond. */
+static struct lc_node *seconds(double s)
+{
+	return lc_json_real(round(s * 1000) / 1000);
 }
 
 void lc_report_host(struct lc_report *r, const struct lc_host_run *run)
@@ -177,27 +198,22 @@ void lc_report_host(struct lc_report *r, const struct lc_host_run *run)
 		subj = res_subject(res);
 		lc_buf_reset(&b);
 		if (r->json) {
-			lc_buf_adds(&b, "{\"event\":\"op\",\"host\":");
-			json_str(&b, r, host);
-			lc_buf_addf(&b, ",\"status\":\"%s\",\"op\":\"%s\",\"role\":",
-				    r->plan && res->status == LC_RES_CHANGED ? "pending" :
-				    status_name(res->status), res->op->type->name);
-			json_str(&b, r, res->op->role);
-			lc_buf_adds(&b, ",\"path\":");
-			json_str(&b, r, subj);
+			struct lc_node *o = event(r, "op", host);
+
+			lc_json_set(o, "status", lc_json_str(r->plan && res->status == LC_RES_CHANGED ?
+							      "pending" : status_name(res->status)));
+			lc_json_set(o, "op", lc_json_str(res->op->type->name));
+			lc_json_set(o, "role", masked_str(r, res->op->role));
+			lc_json_set(o, "path", masked_str(r, subj));
 			if (res->status == LC_RES_CHANGED && res->need_content)
-				lc_buf_addf(&b, ",\"why\":\"%s\"", why_name(res->why));
+				lc_json_set(o, "why", lc_json_str(why_name(res->why)));
 			if (res->status == LC_RES_CHANGED && res->action != LC_SVC_NONE)
-				lc_buf_addf(&b, ",\"action\":\"%s\"", action_name(res->action));
-			if (r->plan && res->diff) {
-				lc_buf_adds(&b, ",\"diff\":");
-				json_str(&b, r, res->diff);
-			}
-			if (res->msg && res->status == LC_RES_FAILED) {
-				lc_buf_adds(&b, ",\"error\":");
-				json_str(&b, r, res->msg);
-			}
-			lc_buf_adds(&b, "}\n");
+				lc_json_set(o, "action", lc_json_str(action_name(res->action)));
+			if (r->plan && res->diff)
+				lc_json_set(o, "diff", masked_str(r, res->diff));
+			if (res->msg && res->status == LC_RES_FAILED)
+				lc_json_set(o, "error", masked_str(r, res->msg));
+			lc_json_line(&b, o);
 		} else {
 			lc_buf_addf(&b, "%-18s %-8s %s %s", host, status_word(r, res),
 				    res->op->type->name, subj);
@@ -230,9 +246,11 @@ void lc_report_host(struct lc_report *r, const struct lc_host_run *run)
 	if (p->skipped) {
 		lc_buf_reset(&b);
 		if (r->json) {
-			lc_buf_adds(&b, "{\"event\":\"host\",\"host\":");
-			json_str(&b, r, host);
-			lc_buf_adds(&b, ",\"status\":\"skipped\",\"reason\":\"role inputs unchanged\"}\n");
+			struct lc_node *o = event(r, "host", host);
+
+			lc_json_set(o, "status", lc_json_str("skipped"));
+			lc_json_set(o, "reason", lc_json_str("role inputs unchanged"));
+			lc_json_line(&b, o);
 		} else {
 			lc_buf_addf(&b, "%-18s skipped  role inputs unchanged since the last converge\n",
 				    host);
@@ -244,11 +262,11 @@ void lc_report_host(struct lc_report *r, const struct lc_host_run *run)
 
 		lc_buf_reset(&b);
 		if (r->json) {
-			lc_buf_adds(&b, "{\"event\":\"host\",\"host\":");
-			json_str(&b, r, host);
-			lc_buf_addf(&b, ",\"status\":\"%s\",\"error\":", what);
-			json_str(&b, r, run->err.msg);
-			lc_buf_adds(&b, "}\n");
+			struct lc_node *o = event(r, "host", host);
+
+			lc_json_set(o, "status", lc_json_str(what));
+			lc_json_set(o, "error", masked_str(r, run->err.msg));
+			lc_json_line(&b, o);
 			fputs(b.buf, r->out);
 		} else {
 			char *m = lc_report_mask(r, run->err.msg);
@@ -272,17 +290,15 @@ void lc_report_health(struct lc_report *r, const struct lc_host_run *run)
 
 		lc_buf_reset(&b);
 		if (r->json) {
-			lc_buf_adds(&b, "{\"event\":\"health\",\"host\":");
-			json_str(&b, r, p->host->name);
-			lc_buf_adds(&b, ",\"url\":");
-			json_str(&b, r, c->url);
-			lc_buf_addf(&b, ",\"ok\":%s,\"status\":%ld,\"seconds\":%.3f",
-				    c->ok ? "true" : "false", c->got_status, c->seconds);
-			if (c->error) {
-				lc_buf_adds(&b, ",\"error\":");
-				json_str(&b, r, c->error);
-			}
-			lc_buf_adds(&b, "}\n");
+			struct lc_node *o = event(r, "health", p->host->name);
+
+			lc_json_set(o, "url", masked_str(r, c->url));
+			lc_json_set(o, "ok", lc_json_bool(c->ok));
+			lc_json_set(o, "status", lc_json_int(c->got_status));
+			lc_json_set(o, "seconds", seconds(c->seconds));
+			if (c->error)
+				lc_json_set(o, "error", masked_str(r, c->error));
+			lc_json_line(&b, o);
 			fputs(b.buf, r->out);
 		} else {
 			char *m;
@@ -303,34 +319,40 @@ void lc_report_health(struct lc_report *r, const struct lc_host_run *run)
 }
 
 void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t n,
-		     double seconds)
+		     double total)
 {
 	struct lc_buf b = LC_BUF_INIT;
 	unsigned hosts = 0, changed = 0, failed = 0, unreach = 0, restarts = 0;
 	size_t i;
-	int first = 1;
 
 	if (r->json) {
-		lc_buf_adds(&b, "{\"event\":\"summary\",\"hosts\":{");
+		struct lc_node *o = event(r, "summary", NULL);
+		struct lc_node *hs = lc_json_set(o, "hosts", lc_json_object());
+
 		for (i = 0; i < n; i++) {
 			const struct lc_host_run *run = &runs[i];
+			struct lc_node *h;
+			char *name;
 
 			if (!run->plan.host)
 				continue;
-			if (!first)
-				lc_buf_addc(&b, ',');
-			first = 0;
-			json_str(&b, r, run->plan.host->name);
-			lc_buf_addf(&b, ":{\"ok\":%u,\"changed\":%u,\"restarts\":%u,\"failed\":%u,"
-				    "\"unreachable\":%s,\"connections\":%u,\"exec_channels\":%u,"
-				    "\"round_trips\":%u,\"sftp_files\":%u,\"seconds\":%.3f}",
-				    run->ok, run->changed, run->restarts,
-				    run->failed + run->health_failed + (run->status == LC_HOST_FAILED),
-				    run->status == LC_HOST_UNREACHABLE ? "true" : "false",
-				    run->stats.connections, run->stats.exec_channels,
-				    run->stats.round_trips, run->stats.sftp_files, run->seconds);
+			name = lc_report_mask(r, run->plan.host->name);
+			h = lc_json_set(hs, name, lc_json_object());
+			free(name);
+			lc_json_set(h, "ok", lc_json_int(run->ok));
+			lc_json_set(h, "changed", lc_json_int(run->changed));
+			lc_json_set(h, "restarts", lc_json_int(run->restarts));
+			lc_json_set(h, "failed", lc_json_int(run->failed + run->health_failed +
+							      (run->status == LC_HOST_FAILED)));
+			lc_json_set(h, "unreachable", lc_json_bool(run->status == LC_HOST_UNREACHABLE));
+			lc_json_set(h, "connections", lc_json_int(run->stats.connections));
+			lc_json_set(h, "exec_channels", lc_json_int(run->stats.exec_channels));
+			lc_json_set(h, "round_trips", lc_json_int(run->stats.round_trips));
+			lc_json_set(h, "sftp_files", lc_json_int(run->stats.sftp_files));
+			lc_json_set(h, "seconds", seconds(run->seconds));
 		}
-		lc_buf_addf(&b, "},\"seconds\":%.3f}\n", seconds);
+		lc_json_set(o, "seconds", seconds(total));
+		lc_json_line(&b, o);
 		fputs(b.buf, r->out);
 		fflush(r->out);
 		lc_buf_release(&b);
@@ -355,11 +377,11 @@ void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t
 	}
 	fprintf(r->out, "%u host%s: %u %s, %u restart%s, %u failed, %u unreachable in %.2f s\n",
 		hosts, hosts == 1 ? "" : "s", changed, r->plan ? "pending" : "changed",
-		restarts, restarts == 1 ? "" : "s", failed, unreach, seconds);
+		restarts, restarts == 1 ? "" : "s", failed, unreach, total);
 	fflush(r->out);
 }
 
-void lc_report_note(struct lc_report *r, const char *event, const char *host,
+void lc_report_note(struct lc_report *r, const char *name, const char *host,
 		    const char *fmt, ...)
 {
 	struct lc_buf msg = LC_BUF_INIT, b = LC_BUF_INIT;
@@ -371,14 +393,10 @@ void lc_report_note(struct lc_report *r, const char *event, const char *host,
 	va_end(ap);
 	m = lc_report_mask(r, msg.buf);
 	if (r->json) {
-		lc_buf_addf(&b, "{\"event\":\"%s\"", event);
-		if (host) {
-			lc_buf_adds(&b, ",\"host\":");
-			lc_buf_add_json(&b, host, strlen(host));
-		}
-		lc_buf_adds(&b, ",\"message\":");
-		lc_buf_add_json(&b, m, strlen(m));
-		lc_buf_adds(&b, "}\n");
+		struct lc_node *o = event(r, name, host);
+
+		lc_json_set(o, "message", lc_json_str(m));
+		lc_json_line(&b, o);
 	} else if (host) {
 		lc_buf_addf(&b, "%-18s %s\n", host, m);
 	} else {

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "json.h"
 #include "op.h"
 
 /* provisioner/run/sh/, embedded at build time (cmake/embed.cmake) */
@@ -36,7 +37,8 @@ static void paths(struct lc_buf *out)
 		" LC_CLOCK_FILE=" LC_CLOCK_FILE "\n"
 		"LC_STAGE_DIR=" LC_STAGE_DIR " LC_TEMPS_FILE=" LC_TEMPS_FILE
 		" LC_SERVICES_DIR=" LC_SERVICES_DIR "\n"
-		"LC_AGENT_STATUS=" LC_AGENT_STATUS " LC_SKIP_MARK=" LC_SKIP_MARK "\n");
+		"LC_AGENT_STATUS=" LC_AGENT_STATUS " LC_SKIP_MARK=" LC_SKIP_MARK
+		" LC_STATE_NEW=" LC_STATE_NEW "\n");
 	lc_buf_addf(out, "LC_LOCK_EXIT=%d LC_TOOLS_EXIT=%d\n", LC_LOCK_EXIT, LC_TOOLS_EXIT);
 }
 
@@ -494,63 +496,86 @@ static void sums_write(struct lc_buf *out, const struct lc_host_plan *p)
 		lc_buf_adds(out, " \\\n  ");
 		q(out, line.buf);
 	}
-	lc_buf_adds(out, " > " LC_STATE_NEW "/sums\n");
+	lc_buf_adds(out, " > \"$LC_STATE_NEW/sums\"\n");
 	lc_buf_release(&line);
 }
 
-/* The state record, written last whatever happened: the digest of every
- * managed file as it now is on the host.  It and the digest cache are
- * written in LC_STATE_NEW and renamed into place by one mv. */
-static void state_write(struct lc_buf *out, const struct lc_host_plan *p)
+/* Whether every resource of role i that was to change did. */
+static int role_done(const struct lc_host_plan *p, size_t i)
 {
-	struct lc_buf js = LC_BUF_INIT;
+	size_t j;
+
+	for (j = 0; j < p->n_res; j++)
+		if (!strcmp(p->res[j].op->role, p->roles[i]) &&
+		    (p->res[j].status == LC_RES_FAILED || p->res[j].status == LC_RES_SKIPPED))
+			return 0;
+	return 1;
+}
+
+/* The state record as JSON (jansson): the roles, the deployed commit and
+ * version, each role's input digest (kept from the last record for a role
+ * whose changes did not all happen), and the digest of every managed file
+ * as it is on the host after this converge, supposing each resource still
+ * CHANGED did change. */
+static void state_json(struct lc_buf *out, const struct lc_host_plan *p)
+{
+	const struct lc_node *old = lc_node_get(p->state.root, "inputs");
+	struct lc_node *o = lc_json_object(), *roles, *inputs, *files;
 	char when[LC_CLOCK_ISO];
 	size_t i;
 
 	converged_at(when, p);
-	lc_buf_adds(out, "[ -d " LC_STATE_NEW " ] || mkdir -p " LC_STATE_NEW "\n");
-	sums_write(out, p);
-	lc_buf_adds(out, "lc_sf() { case \"$lc_done\" in *\" $2 \"*) lc_h=$3;; *) lc_h=$4;; esac; "
-		    "[ -z \"$lc_h\" ] || { printf '%s%s: \"%s\"' \"$lc_sep\" \"$1\" \"$lc_h\"; "
-		    "lc_sep=',\n  '; }; }\n"
-		    "{ lc_sep=\n");
-	lc_buf_addf(out, "printf '{\"labctl\": \"%%s\", \"converged_at\": \"%%s\",\\n \"roles\": [' "
-		    "'" LABCTL_VERSION "' '%s'\n", when);
-	for (i = 0; i < p->n_roles; i++) {
-		lc_buf_reset(&js);
-		if (i)
-			lc_buf_adds(&js, ", ");
-		lc_buf_add_json(&js, p->roles[i], strlen(p->roles[i]));
-		lc_buf_adds(out, "printf '%s' ");
-		q(out, js.buf);
-		lc_buf_addc(out, '\n');
-	}
-	lc_buf_addf(out, "printf '],\\n \"commit\": \"%s\", \"version\": \"%s\", \"dirty\": %s,"
-		    "\\n \"inputs\": {'\n", p->commit, p->version, p->dirty ? "true" : "false");
+	lc_json_set(o, "labctl", lc_json_str(LABCTL_VERSION));
+	lc_json_set(o, "converged_at", lc_json_str(when));
+	roles = lc_json_set(o, "roles", lc_json_array());
+	for (i = 0; i < p->n_roles; i++)
+		lc_json_push(roles, lc_json_str(p->roles[i]));
+	lc_json_set(o, "commit", lc_json_str(p->commit));
+	lc_json_set(o, "version", lc_json_str(p->version));
+	lc_json_set(o, "dirty", lc_json_bool(p->dirty));
+	inputs = lc_json_set(o, "inputs", lc_json_object());
 	for (i = 0; i < p->n_roles && p->role_digest; i++) {
-		lc_buf_reset(&js);
-		lc_buf_add_json(&js, p->roles[i], strlen(p->roles[i]));
-		lc_buf_addf(out, "printf '%%s%%s: \"%%s\"' '%s' ", i ? ", " : "");
-		q(out, js.buf);
-		lc_buf_addf(out, " '%s'\n", p->role_digest[i]);
+		const struct lc_node *was = lc_node_get(old, p->roles[i]);
+
+		if (role_done(p, i))
+			lc_json_set(inputs, p->roles[i], lc_json_str(p->role_digest[i]));
+		else if (was && was->kind == LC_NODE_SCALAR)
+			lc_json_set(inputs, p->roles[i], lc_json_str(was->str));
 	}
-	lc_buf_adds(out, "printf '},\\n \"files\": {\\n  '\n");
+	files = lc_json_set(o, "files", lc_json_object());
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
 
 		if (!has(r, LC_RES_F_CONTENT) || r->status == LC_RES_NA)
 			continue;
-		lc_buf_reset(&js);
-		lc_buf_add_json(&js, r->path, strlen(r->path));
-		lc_buf_adds(out, "lc_sf ");
-		q(out, js.buf);
-		lc_buf_addf(out, " %zu '%s' '%s'\n", i,
-			    r->status == LC_RES_CHANGED ? r->sha : "",
-			    r->fact.exists ? r->fact.sha : "");
+		if (r->status == LC_RES_CHANGED)
+			lc_json_set(files, r->path, lc_json_str(r->sha));
+		else if (r->fact.exists)
+			lc_json_set(files, r->path, lc_json_str(r->fact.sha));
 	}
-	lc_buf_adds(out, "printf '}}\\n'; } > " LC_STATE_NEW "/state.json && "
-		    "mv -f " LC_STATE_NEW "/sums " LC_STATE_NEW "/state.json " LC_STATE_DIR "/\n");
+	lc_json_write(out, o, 1);
+	lc_node_free(o);
+}
+
+/* Write the state record (in LC_STATE_NEW, renamed into place), then mv
+ * `also` (a file of LC_STATE_NEW renamed with it, or "") too. */
+static void state_write(struct lc_buf *out, const struct lc_host_plan *p, const char *also)
+{
+	struct lc_buf js = LC_BUF_INIT;
+
+	state_json(&js, p);
+	lc_buf_adds(out, "printf '%s\n' ");
+	q(out, js.buf);
+	lc_buf_addf(out, " > \"$LC_STATE_NEW/state.json\" && mv -f %s\"$LC_STATE_NEW/state.json\" "
+		    "\"$LC_STATE_DIR/\"", also);
 	lc_buf_release(&js);
+}
+
+void lc_script_state(struct lc_buf *out, const struct lc_host_plan *p)
+{
+	lc_buf_adds(out, "[ -d \"$LC_STATE_NEW\" ] || mkdir -p \"$LC_STATE_NEW\"\n");
+	state_write(out, p, "");
+	lc_buf_addc(out, '\n');
 }
 
 void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const char *temps)
@@ -558,7 +583,7 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const cha
 	size_t i;
 	int pass;
 
-	lc_buf_addf(out, "umask 022\nlc_failed=0\nlc_done=' '\nlc_backend %s >/dev/null\n"
+	lc_buf_addf(out, "umask 022\nlc_failed=0\nlc_backend %s >/dev/null\n"
 		    "[ -d \"$LC_STATE_DIR\" ] || mkdir -p \"$LC_STATE_DIR\"\n",
 		    p->backend == LC_BACKEND_SYSTEMD ? "systemd" : "daemon");
 	/* Restarts this converge owes are recorded before anything changes, so
@@ -591,7 +616,14 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const cha
 	}
 	if (pass)
 		lc_buf_addc(out, '\n');
-	state_write(out, p);
+	/* The digest cache, and the state record when every op succeeded (it
+	 * says so: otherwise labctl writes it with what happened,
+	 * lc_script_state); renamed into place by one mv. */
+	lc_buf_adds(out, "[ -d \"$LC_STATE_NEW\" ] || mkdir -p \"$LC_STATE_NEW\"\n");
+	sums_write(out, p);
+	lc_buf_adds(out, "if [ $lc_failed = 0 ]; then ");
+	state_write(out, p, "\"$LC_STATE_NEW/sums\" ");
+	lc_buf_adds(out, "\nelse mv -f \"$LC_STATE_NEW/sums\" \"$LC_STATE_DIR/\"\nfi\n");
 	if (temps) {  /* a test is cheaper than a process */
 		lc_buf_adds(out, "[ ! -e ");
 		q(out, temps);

@@ -73,6 +73,10 @@ unsigned lc_script_upload_mode(const struct lc_res *r);
 
 /* The apply batch for every resource with status CHANGED, in order. */
 void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const char *temps);
+/* The state record of a converge in which an op failed (the apply batch
+ * writes it only when all succeeded): a batch of its own, after
+ * lc_script_parse_apply, so it records what did happen. */
+void lc_script_state(struct lc_buf *out, const struct lc_host_plan *p);
 /* Fill status/msg of each changed resource; resources after a failure are
  * marked skipped.  Returns the number of failed resources. */
 int lc_script_parse_apply(struct lc_host_plan *p, const char *out, size_t len,

@@ -65,21 +65,47 @@ static const char want[] =
 	"  \"config\": {\n"
 	"    \"dir\": \"/etc/datadog-agent\",\n"
 	"    \"hostname\": \"demo_api\",\n"
-	"    \"tags\": [\"project:lab\",\"quote\\\"d\"],\n"
+	"    \"tags\": [\n"
+	"      \"project:lab\",\n"
+	"      \"quote\\\"d\"\n"
+	"    ],\n"
 	"    \"env\": \"dev\",\n"
 	"    \"dd_url\": \"http://127.0.0.1:9999\",\n"
 	"    \"submission\": \"enabled\",\n"
 	"    \"errors\": []\n"
 	"  },\n"
 	"  \"checks\": {\n"
-	"    \"broken\": {\"last_run\": null, \"last_value\": {}, \"error\": \"conf.d/broken.yaml:3:1: oops\", \"runs\": 0},\n"
-	"    \"my_metric\": {\"last_run\": \"2023-11-14T22:14:05Z\", \"last_value\": {}, \"error\": \"line 1: bad\\nthing\", \"runs\": 2},\n"
-	"    \"system\": {\"last_run\": \"2023-11-14T22:13:35Z\", \"last_value\": {\"system.load.1\": 0.5, "
-	"\"postgresql.database_size{db:a}\": 100, \"postgresql.database_size{db:b}\": 200}, \"error\": null, \"runs\": 1}\n"
+	"    \"broken\": {\n"
+	"      \"last_run\": null,\n"
+	"      \"last_value\": {},\n"
+	"      \"error\": \"conf.d/broken.yaml:3:1: oops\",\n"
+	"      \"runs\": 0\n"
+	"    },\n"
+	"    \"my_metric\": {\n"
+	"      \"last_run\": \"2023-11-14T22:14:05Z\",\n"
+	"      \"last_value\": {},\n"
+	"      \"error\": \"line 1: bad\\nthing\",\n"
+	"      \"runs\": 2\n"
+	"    },\n"
+	"    \"system\": {\n"
+	"      \"last_run\": \"2023-11-14T22:13:35Z\",\n"
+	"      \"last_value\": {\n"
+	"        \"system.load.1\": 0.5,\n"
+	"        \"postgresql.database_size{db:a}\": 100,\n"
+	"        \"postgresql.database_size{db:b}\": 200\n"
+	"      },\n"
+	"      \"error\": null,\n"
+	"      \"runs\": 1\n"
+	"    }\n"
 	"  },\n"
-	"  \"intake\": {\"sent\": 12, \"failed\": 1, \"dropped\": 0, \"buffered\": 3, "
-	"\"last_success\": \"2023-11-14T22:13:40Z\", "
-	"\"last_error\": \"POST http://127.0.0.1:9999/api/v1/series: HTTP 503\"}\n"
+	"  \"intake\": {\n"
+	"    \"sent\": 12,\n"
+	"    \"failed\": 1,\n"
+	"    \"dropped\": 0,\n"
+	"    \"buffered\": 3,\n"
+	"    \"last_success\": \"2023-11-14T22:13:40Z\",\n"
+	"    \"last_error\": \"POST http://127.0.0.1:9999/api/v1/series: HTTP 503\"\n"
+	"  }\n"
 	"}\n";
 
 static void test_render(void **state)
@@ -105,7 +131,7 @@ static void test_empty(void **state)
 	tu_assert_contains(out.buf, "\"submission\": \"disabled (no api_key)\"");
 	tu_assert_contains(out.buf, "\"hostname\": null");
 	tu_assert_contains(out.buf, "\"checks\": {},\n");
-	tu_assert_contains(out.buf, "\"last_success\": null, \"last_error\": null}");
+	tu_assert_contains(out.buf, "\"last_success\": null,\n    \"last_error\": null\n  }");
 	lc_buf_release(&out);
 }
 

@@ -6,7 +6,8 @@
  *   A<ERE>                an absent edit
  * The edit is applied to the file, then to its own result (what labctl's
  * idempotency proof does), and applying in place (in pointing into out)
- * must give the same result as applying from a copy.
+ * must give the same result as applying from a copy; the proof that
+ * lc_edit_apply_proven works out must agree with that second apply.
  *
  * Run under libFuzzer's -rss_limit_mb and -timeout: an expression that
  * makes glibc's regcomp explode (stacked quantifiers, nested intervals)
@@ -103,6 +104,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lc_edit_apply(&again, &e, out.buf, out.len, &changed, &err) == 0 &&
 	    changed && (e.kind == LC_EDIT_ABSENT || (e.kind == LC_EDIT_LINE && !e.pattern)))
 		abort();
+	/* The proof worked out while applying must say what that second
+	 * apply found. */
+	{
+		struct lc_buf proven = LC_BUF_INIT;
+		int c2, twice;
+
+		if (lc_edit_apply_proven(&proven, &e, body, blen, &c2, &twice, &err) ||
+		    lc_edit_changes(&e, out.buf, out.len, &changed, &err) || twice != changed)
+			abort();
+		lc_buf_release(&proven);
+	}
 out:
 	lc_edit_release(&e);
 	lc_buf_release(&out);

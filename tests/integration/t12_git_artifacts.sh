@@ -46,7 +46,10 @@ ok "an annotated tag works as a ref; an unknown ref is a usage error"
 
 echo "# not committed" >> $app
 lab converge demo_api > dirty.txt 2>&1 || fail "converge dirty"
-hssh demo_api cat /var/lib/labctl/state.json | grep -q "\"version\": \"${B:0:7}-dirty\", \"dirty\": true" || fail "state does not say dirty"
+hssh demo_api cat /var/lib/labctl/state.json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["version"] == sys.argv[1] + "-dirty" and d["dirty"] is True, d' "${B:0:7}" || fail "state does not say dirty"
 hssh demo_api cat /etc/labctl/services/demo-api.env | grep -qx "DD_VERSION='${B:0:7}-dirty'" || fail "DD_VERSION not -dirty"
 git checkout -q -- $app
 ok "a dirty work tree shows -dirty in the state and in DD_VERSION"

@@ -1,5 +1,5 @@
 /* test_buf.c - the one growable string: growth, formatting, shell quoting
- * (checked by a real /bin/sh), JSON escaping and handing over. */
+ * (checked by a real /bin/sh), and handing over. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -176,57 +176,6 @@ static void test_shquote(void **state)
 	assert_false(tu_exists("/tmp/MARK-lc-test-buf"));
 }
 
-static void json_case(const char *in, size_t len, const char *want)
-{
-	struct lc_buf b = LC_BUF_INIT;
-
-	lc_buf_adds(&b, "x");
-	lc_buf_add_json(&b, in, len);
-	assert_sane(&b);
-	assert_string_equal(b.buf + 1, want);
-	assert_int_equal(b.len, 1 + strlen(want));
-	lc_buf_release(&b);
-}
-
-static void test_add_json(void **state)
-{
-	(void)state;
-	json_case("", 0, "\"\"");
-	json_case("plain", 5, "\"plain\"");
-	json_case("q\"b\\s/", 6, "\"q\\\"b\\\\s/\"");
-	json_case("\n\r\t", 3, "\"\\n\\r\\t\"");
-	json_case("\x01\x1f\x7f", 3, "\"\\u0001\\u001f\\u007f\"");
-	json_case("a\0b", 3, "\"a\\u0000b\"");
-	json_case("\b\f", 2, "\"\\u0008\\u000c\"");
-	/* UTF-8 passes through */
-	json_case("\xc3\xa9", 2, "\"\xc3\xa9\"");
-	/* only len bytes */
-	json_case("abcdef", 3, "\"abc\"");
-}
-
-/* And a JSON parser agrees: the document ["<every byte 1..127>"] decodes
- * back to those bytes. */
-static void test_add_json_python(void **state)
-{
-	struct lc_buf b = LC_BUF_INIT;
-	char all[127];
-	FILE *py;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(all); i++)
-		all[i] = (char)(i + 1);
-	lc_buf_adds(&b, "[");
-	lc_buf_add_json(&b, all, sizeof(all));
-	lc_buf_adds(&b, "]");
-	py = popen("python3 -c 'import json,sys; d=json.load(sys.stdin); "
-		   "sys.exit(0 if d == [\"\".join(map(chr, range(1, 128)))] else 3)'", "w");
-	assert_non_null(py);
-	assert_int_equal(fwrite(b.buf, 1, b.len, py), b.len);
-	assert_int_equal(pclose(py), 0);
-	lc_buf_release(&b);
-}
-
 static void test_x_alloc(void **state)
 {
 	char *s;
@@ -258,8 +207,6 @@ int main(void)
 		cmocka_unit_test(test_addf),
 		cmocka_unit_test(test_detach),
 		cmocka_unit_test(test_shquote),
-		cmocka_unit_test(test_add_json),
-		cmocka_unit_test(test_add_json_python),
 		cmocka_unit_test(test_x_alloc),
 	};
 

@@ -195,7 +195,7 @@ static void test_load_errors(void **state)
 	expect_load_error(f, "d/m.monitor.yaml", "type: a\nquery: q\ntags: [labctl:other]\n",
 			  "labctl adds its own");
 	expect_load_error(f, "d/m.monitor.json", "{\"type\": \"a\", \"query\": \"q\",}",
-			  "d/m.monitor.json:1:28: expected a string key");
+			  "d/m.monitor.json:1:28: string or '}' expected near '}'");
 	expect_load_error(f, "d/b.dashboard.yaml", "title: t\nlayout_type: ordered\nwidgets: {}\n",
 			  "expected a list");
 	expect_load_error(f, "d/n.downtime.yaml", "message: hi\n", "a downtime needs 'scope'");
@@ -376,7 +376,7 @@ static void test_same_recurring_downtime_window(void **state)
 
 static void test_changes_json(void **state)
 {
-	struct lc_node *d, *e, *v;
+	struct lc_node *d, *e, *v, *c;
 	struct lc_buf b = LC_BUF_INIT;
 
 	(void)state;
@@ -386,7 +386,9 @@ static void test_changes_json(void **state)
 	e = json("{\"type\": \"query alert\", \"options\": {\"thresholds\": {\"warning\": 500.0,"
 		 " \"critical\": 800.0}}, \"tags\": [\"b\"], \"widgets\": [{\"q\": \"y\", \"id\": 1}]}");
 	v = lc_dash_view(LC_DASH_MONITOR, d, e);
-	lc_dash_changes_json(&b, v, d);
+	c = lc_dash_changes(v, d);
+	lc_json_write(&b, c, -1);
+	lc_node_free(c);
 	assert_string_equal(b.buf,
 		"[{\"path\":\"options.thresholds.warning\",\"old\":500.0,\"new\":600},"
 		"{\"path\":\"options.renotify_interval\",\"new\":60},"

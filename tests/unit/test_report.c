@@ -346,14 +346,14 @@ static void test_recap_json(void **state)
 		"{\"event\":\"summary\",\"hosts\":{"
 		"\"demo_api\":{\"ok\":7,\"changed\":1,\"restarts\":0,\"failed\":0,\"unreachable\":false,"
 		"\"connections\":1,\"exec_channels\":1,\"round_trips\":2,\"sftp_files\":1,"
-		"\"seconds\":0.200},"
+		"\"seconds\":0.2},"
 		"\"web\":{\"ok\":0,\"changed\":0,\"restarts\":0,\"failed\":0,\"unreachable\":true,"
 		"\"connections\":0,\"exec_channels\":0,\"round_trips\":0,\"sftp_files\":0,"
-		"\"seconds\":0.000},"
+		"\"seconds\":0.0},"
 		"\"db\":{\"ok\":3,\"changed\":0,\"restarts\":0,\"failed\":2,\"unreachable\":false,"
 		"\"connections\":1,\"exec_channels\":1,\"round_trips\":1,\"sftp_files\":0,"
-		"\"seconds\":1.500}},"
-		"\"seconds\":0.210}\n");
+		"\"seconds\":1.5}},"
+		"\"seconds\":0.21}\n");
 	assert_int_equal(python(f->text, summary_keys), 0);
 	assert_int_equal(python(f->text, json_lines), 0);
 }
@@ -364,7 +364,7 @@ static void test_recap_json_no_hosts(void **state)
 
 	lc_report_init(&f->rep, f->out, 1, 0, NULL);
 	lc_report_recap(&f->rep, NULL, 0, 0.0);
-	assert_string_equal(written(f), "{\"event\":\"summary\",\"hosts\":{},\"seconds\":0.000}\n");
+	assert_string_equal(written(f), "{\"event\":\"summary\",\"hosts\":{},\"seconds\":0.0}\n");
 	assert_int_equal(python(f->text, json_lines), 0);
 }
 

@@ -11,6 +11,7 @@
 #include <pwd.h>
 
 #include "script.h"
+#include "json.h"
 #include "op.h"
 #include "testutil.h"
 
@@ -136,10 +137,30 @@ static void assert_absent(struct fx *f, const char *rel)
 	free(path);
 }
 
+/* The prelude of every batch, with labctl's own paths (state record,
+ * lock, digest cache, ...) moved into the test's directory: a test never
+ * writes this machine's /var/lib/labctl. */
+static void prelude(struct fx *f)
+{
+	static const char *const vars[][2] = {
+		{ "LC_STATE_DIR", "state" }, { "LC_STATE_FILE", "state/state.json" },
+		{ "LC_LOCK_FILE", "state/lock" }, { "LC_RESTARTS_FILE", "state/restarts" },
+		{ "LC_SUMS_FILE", "state/sums" }, { "LC_CLOCK_FILE", "state/clock" },
+		{ "LC_STAGE_DIR", "state/stage" }, { "LC_TEMPS_FILE", "state/temps" },
+		{ "LC_STATE_NEW", "state/.new" }, { "LC_SERVICES_DIR", "services" },
+		{ "LC_AGENT_STATUS", "agent-status.json" },
+	};
+	size_t i;
+
+	lc_script_prelude(&f->script);
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		lc_buf_addf(&f->script, "%s='%s/%s'\n", vars[i][0], f->dir, vars[i][1]);
+}
+
 static int run_facts(struct fx *f, struct lc_error *err)
 {
 	lc_buf_reset(&f->script);
-	lc_script_prelude(&f->script);
+	prelude(f);
 	lc_script_facts(&f->script, &f->plan);
 	assert_int_equal(tu_sh_syntax(f->script.buf, f->script.len), 0);
 	assert_int_equal(tu_sh_run(f->dir, f->script.buf, f->script.len, &f->out), 0);
@@ -150,7 +171,7 @@ static int run_facts(struct fx *f, struct lc_error *err)
 static int run_apply(struct fx *f)
 {
 	lc_buf_reset(&f->script);
-	lc_script_prelude(&f->script);
+	prelude(f);
 	lc_script_apply(&f->script, &f->plan, NULL);
 	assert_int_equal(tu_sh_syntax(f->script.buf, f->script.len), 0);
 	return tu_sh_run(f->dir, f->script.buf, f->script.len, &f->out);
@@ -557,7 +578,7 @@ static void test_apt(void **state)
 	log = in_dir(f, "apt.log");
 	for (i = 0; i < 3; i++) {
 		lc_buf_reset(&f->script);
-		lc_script_prelude(&f->script);
+		prelude(f);
 		lc_buf_addf(&f->script, "PATH=\"%s/bin:$PATH\" LC_APT_LISTS=\"%s/lists\" APT_LOG=\"%s\"\n"
 			    "export APT_LOG\n", f->dir, f->dir, log);
 		if (i == 1)  /* fresh lists */
@@ -800,6 +821,97 @@ static void test_hostile_owner(void **state)
 	assert_int_equal(f->plan.res[0].status, LC_RES_CHANGED);
 }
 
+/* The state record: written by the apply batch when every op succeeded;
+ * when one failed, by lc_script_state afterwards, with what did happen: a
+ * file written before the failure has its new digest, one skipped keeps
+ * the host's, and the role keeps its last recorded input digest. */
+static void state_check(struct fx *f, const char *want_a, const char *want_b,
+			const char *want_input)
+{
+	struct lc_doc doc = LC_DOC_INIT;
+	struct lc_error err = LC_ERROR_INIT;
+	char *path = in_dir(f, "state/state.json"), *text = tu_read(path, NULL), *a, *b;
+	const struct lc_node *files;
+
+	if (!text)
+		fail_msg("no state record");
+	if (lc_json_parse(&doc, "state.json", text, strlen(text), NULL, &err))
+		fail_msg("%s", err.msg);
+	files = lc_node_get(doc.root, "files");
+	a = in_dir(f, "a.txt");
+	b = in_dir(f, "b.txt");
+	assert_string_equal(lc_node_get(files, a)->str, want_a);
+	assert_string_equal(lc_node_get(files, b)->str, want_b);
+	assert_string_equal(lc_node_get(lc_node_get(doc.root, "inputs"), "web")->str, want_input);
+	assert_string_equal(lc_node_get(doc.root, "roles")->items[0]->str, "web");
+	lc_doc_release(&doc);
+	free(a);
+	free(b);
+	free(text);
+	free(path);
+}
+
+static void state_fixture(struct fx *f, struct lc_op *op, int fail)
+{
+	static const char old[] = "{\"inputs\": {\"web\": \"old-digest\"}}";
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_res *r;
+
+	op->role = "web";
+	r = add(f, &lc_res_file, "a.txt");
+	push(r, "A\n", 0644);
+	r = add_cmd(f, fail ? "exit 3" : "true", "never-there", NULL);
+	r->status = LC_RES_CHANGED;
+	r = add(f, &lc_res_file, "b.txt");
+	fact_file(r, "old B\n", 0644);
+	free(tu_write(f->dir, "b.txt", "old B\n"));
+	push(r, "B\n", 0644);
+	for (size_t i = 0; i < f->plan.n_res; i++)
+		f->plan.res[i].op = op;
+	f->plan.roles = lc_xcalloc(2, sizeof(char *));
+	f->plan.roles[f->plan.n_roles++] = lc_xstrdup("web");
+	f->plan.role_digest = lc_xcalloc(2, sizeof(char *));
+	f->plan.role_digest[0] = lc_xstrdup("new-digest");
+	assert_int_equal(lc_plan_read_state(&f->plan, old, strlen(old), &err), 0);
+}
+
+static void test_state_record(void **state)
+{
+	struct fx *f = *state;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_op op = { 0 };
+	char sha_a[LC_SHA256_HEX], sha_b[LC_SHA256_HEX];
+
+	state_fixture(f, &op, 0);
+	lc_sha256_hex(sha_a, "A\n", 2);
+	lc_sha256_hex(sha_b, "B\n", 2);
+	assert_int_equal(run_apply(f), 0);
+	assert_int_equal(lc_script_parse_apply(&f->plan, f->out.buf, f->out.len, &err), 0);
+	state_check(f, sha_a, sha_b, "new-digest");
+}
+
+static void test_state_record_after_failure(void **state)
+{
+	struct fx *f = *state;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_op op = { 0 };
+	char sha_a[LC_SHA256_HEX], *rec;
+
+	state_fixture(f, &op, 1);
+	lc_sha256_hex(sha_a, "A\n", 2);
+	assert_int_equal(run_apply(f), 1);
+	rec = in_dir(f, "state/state.json");
+	assert_false(tu_exists(rec));   /* left to labctl */
+	free(rec);
+	assert_int_equal(lc_script_parse_apply(&f->plan, f->out.buf, f->out.len, &err), 1);
+	assert_int_equal(f->plan.res[2].status, LC_RES_SKIPPED);
+	lc_buf_reset(&f->script);
+	prelude(f);
+	lc_script_state(&f->script, &f->plan);
+	assert_int_equal(tu_sh_run(f->dir, f->script.buf, f->script.len, &f->out), 0);
+	state_check(f, sha_a, f->plan.res[2].fact.sha, "old-digest");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +923,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_all_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_record_after_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_changed_file, setup, teardown),
 		cmocka_unit_test(test_tmp_path),

@@ -258,7 +258,7 @@ lc_run() {
 	if [ "$lc_failed" = 0 ]; then
 		lc_out=$("lc_op_$1" 2>&1 </dev/null 9>&-)
 		lc_rc=$?
-		if [ $lc_rc = 0 ]; then lc_done="$lc_done$1 "; else lc_failed=1; fi
+		[ $lc_rc = 0 ] || lc_failed=1
 		printf '%s R %s ' "$1" "$lc_rc"
 		[ -z "$lc_out" ] || printf '%s' "$lc_out" | tail -c 4000 | base64 -w0
 		echo
