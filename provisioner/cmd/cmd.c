@@ -1,7 +1,10 @@
-/* cmd.c - find commands by exact name or unique prefix. */
+/* cmd.c - the command table: find a command by exact name or unique
+ * prefix; the mapping from error codes to exit statuses. */
 #include "cmd.h"
 
 #include <string.h>
+
+#include "error.h"
 
 static const struct lc_cmd *const table[] = {
 	&lc_cmd_up,
@@ -34,4 +37,24 @@ const struct lc_cmd *lc_cmd_find(const char *name)
 		}
 	}
 	return found;
+}
+
+int lc_cmd_exit_status(int code, int generic)
+{
+	switch (code) {
+	case LC_EUSAGE:
+	case LC_EPARSE:
+	case LC_EIO:
+	case LC_EUNDEF:
+		return LC_EXIT_USAGE;
+	case LC_ECANCELED:
+		return LC_EXIT_INTERRUPTED;
+	case LC_ECONNECT:
+	case LC_EAUTH:
+	case LC_EREMOTE:
+	case LC_ETIMEOUT:
+		return LC_EXIT_FAILED;
+	default:
+		return generic;
+	}
 }

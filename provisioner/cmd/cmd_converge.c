@@ -68,5 +68,6 @@ const struct lc_cmd lc_cmd_converge = {
 		"host name or a role name (a role selects every host that has it). Only\n"
 		"what differs is pushed; a second converge reports 0 changed.\n"
 		"The hosts must already exist (see 'labctl up').\n",
+	.flags = LC_FLAGS_CONVERGE,
 	.exec = exec_converge,
 };

@@ -475,8 +475,7 @@ static int exec_dash(struct lc_cmd_ctx *ctx)
 	if (open_run(&r, &err)) {
 		errorf(&r, "%s", err.msg);
 		errorf(&r, "nothing was applied");
-		status = err.code == LC_EUSAGE || err.code == LC_EPARSE || err.code == LC_EIO ||
-			 err.code == LC_EUNDEF ? LC_EXIT_USAGE : LC_EXIT_FAILED;
+		status = lc_cmd_exit_status(err.code, LC_EXIT_FAILED);
 		goto out;
 	}
 	if (list_remote(&r, &err)) {
@@ -543,5 +542,6 @@ const struct lc_cmd lc_cmd_dash = {
 		"Exit status: 0 nothing to change / all applied, 2 changes pending (plan),\n"
 		"1 an API error (the recap lists what was not applied), 3 bad command line,\n"
 		"inventory, definition, URL or missing key (nothing was applied).\n",
+	.flags = LC_FLAG_VERBOSE | LC_FLAG_JSON | LC_FLAG_PRUNE,
 	.exec = exec_dash,
 };

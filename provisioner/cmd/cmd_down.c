@@ -20,7 +20,7 @@ static int exec_down(struct lc_cmd_ctx *ctx)
 
 	if (lc_inventory_load(&inv, ctx->inventory, &err)) {
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
-		return LC_EXIT_USAGE;
+		return lc_cmd_exit_status(err.code, LC_EXIT_USAGE);
 	}
 	if (strcmp(inv.provider, "local")) {
 		fprintf(ctx->err, "labctl: down only stops local lab hosts; %s uses provider '%s'\n",
@@ -33,7 +33,7 @@ static int exec_down(struct lc_cmd_ctx *ctx)
 	lc_report_init(&rep, ctx->out, ctx->json, ctx->verbose, NULL);
 	if (lc_inventory_select(mask, &inv, ctx->args, ctx->n_args, &err)) {
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
-		status = LC_EXIT_USAGE;
+		status = lc_cmd_exit_status(err.code, LC_EXIT_USAGE);
 		goto out;
 	}
 	for (i = 0; i < inv.n_hosts; i++) {
@@ -66,5 +66,6 @@ const struct lc_cmd lc_cmd_down = {
 	.help =
 		"Stops the selected local hosts (all when no TARGET is given), every process\n"
 		"inside them, and removes their private copy of the file system.\n",
+	.flags = LC_FLAG_VERBOSE | LC_FLAG_JSON,
 	.exec = exec_down,
 };

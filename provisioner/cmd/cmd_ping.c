@@ -33,13 +33,13 @@ static int exec_ping(struct lc_cmd_ctx *ctx)
 
 	if (lc_inventory_load(&inv, ctx->inventory, &err)) {
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
-		return LC_EXIT_USAGE;
+		return lc_cmd_exit_status(err.code, LC_EXIT_USAGE);
 	}
 	mask = lc_xcalloc(inv.n_hosts + 1, 1);
 	runs = lc_xcalloc(inv.n_hosts + 1, sizeof(*runs));
 	if (lc_inventory_select(mask, &inv, ctx->args, ctx->n_args, &err)) {
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
-		status = LC_EXIT_USAGE;
+		status = lc_cmd_exit_status(err.code, LC_EXIT_USAGE);
 		goto out;
 	}
 	for (i = 0; i < inv.n_hosts; i++)
@@ -47,7 +47,7 @@ static int exec_ping(struct lc_cmd_ctx *ctx)
 			runs[i].plan.host = &inv.hosts[i];
 	if (lc_engine_resolve(runs, inv.n_hosts, &inv, ctx->accept_new_hostkeys, &err)) {
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
-		status = LC_EXIT_USAGE;
+		status = lc_cmd_exit_status(err.code, LC_EXIT_USAGE);
 		goto out;
 	}
 	lc_report_init(&rep, ctx->out, ctx->json, ctx->verbose, &inv);
@@ -72,5 +72,6 @@ const struct lc_cmd lc_cmd_ping = {
 	.help =
 		"Connects to each selected host over SSH (host key checked), logs in and\n"
 		"runs an empty batch. Exit status 0 when every host answered.\n",
+	.flags = LC_FLAG_JOBS | LC_FLAG_VERBOSE | LC_FLAG_JSON | LC_FLAG_ACCEPT_NEW_HOSTKEYS,
 	.exec = exec_ping,
 };

@@ -20,5 +20,6 @@ const struct lc_cmd lc_cmd_plan = {
 		"for is 'pending'. Nothing on any host is changed.\n"
 		"Exit status: 0 no changes, 2 changes pending, 1 a host failed or was\n"
 		"unreachable, 3 bad command line, inventory or role.\n",
+	.flags = LC_FLAGS_CONVERGE,
 	.exec = exec_plan,
 };

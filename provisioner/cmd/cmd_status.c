@@ -238,5 +238,6 @@ const struct lc_cmd lc_cmd_status = {
 		"whether it runs; the health checks. Reads only: takes no lock, changes\n"
 		"nothing. Exit status 0 when every host is reachable, every service that\n"
 		"should run runs and every health check passes; 1 otherwise.\n",
+	.flags = LC_FLAG_JOBS | LC_FLAG_VERBOSE | LC_FLAG_JSON | LC_FLAG_ACCEPT_NEW_HOSTKEYS,
 	.exec = exec_status,
 };

@@ -78,5 +78,6 @@ const struct lc_cmd lc_cmd_up = {
 		"own sshd on a 127.0.10.x address - and reuses those that are. Then\n"
 		"converges the selected hosts (all of them when no TARGET is given).\n"
 		"Needs root and openssh-server for the local hosts.\n",
+	.flags = LC_FLAGS_CONVERGE,
 	.exec = exec_up,
 };

@@ -1,4 +1,5 @@
-/* main.c - flags, command lookup, run, flush stdout; no logic. */
+/* main.c - flags (from the flag table), command lookup, run, flush
+ * stdout; no logic. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,54 +33,75 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void usage(FILE *f)
+/* Set what flag f says in ctx; an exit status when its value is bad. */
+static int set_flag(struct lc_cmd_ctx *ctx, const struct lc_flag *f, const char *arg)
 {
-	const struct lc_cmd *const *t = lc_cmd_table();
-	size_t i;
+	char *end;
+	long n;
 
-	fputs("usage: labctl [OPTIONS] COMMAND [TARGET...]\n\n"
-	      "Build and keep the lab's hosts in shape over SSH.\n\nCommands:\n", f);
-	for (i = 0; t[i]; i++)
-		fprintf(f, "  %-22s %s\n", t[i]->usage, t[i]->summary);
-	fputs("\nOptions:\n"
-	      "  -i, --inventory FILE   inventory to use (default: " LC_INVENTORY_DEFAULT_PATH ")\n"
-	      "  -j, --jobs N           hosts handled in parallel (default: 10)\n"
-	      "  -v, --verbose          also list operations that were already ok\n"
-	      "      --json             one JSON object per line instead of text\n"
-	      "      --accept-new-hostkeys  trust and record unknown host keys\n"
-	      "      --lock-timeout S   wait up to S seconds for another labctl on a host (60)\n"
-	      "      --ref REV          deploy what commit REV holds (not the work tree)\n"
-	      "      --changed          converge only hosts whose role inputs changed\n"
-	      "      --prune            dash apply: delete labctl's objects removed from the repo\n"
-	      "  -h, --help             this help; 'labctl COMMAND --help' for a command\n"
-	      "      --version          print the version\n\n"
-	      "Exit status: 0 every host succeeded; 1 a host failed or was unreachable;\n"
-	      "2 changes pending (plan); 3 bad command line, inventory or role;\n"
-	      "130 interrupted (SIGINT or SIGTERM).\n", f);
+	switch (f->bit) {
+	case LC_FLAG_INVENTORY: ctx->inventory = arg; break;
+	case LC_FLAG_JOBS:
+		n = strtol(arg, &end, 10);
+		if (*end || n < 1 || n > 1024) {
+			fprintf(ctx->err, "labctl: -j expects a number from 1 to 1024, not '%s'\n",
+				arg);
+			return LC_EXIT_USAGE;
+		}
+		ctx->jobs = (int)n;
+		break;
+	case LC_FLAG_VERBOSE: ctx->verbose = 1; break;
+	case LC_FLAG_JSON: ctx->json = 1; break;
+	case LC_FLAG_ACCEPT_NEW_HOSTKEYS: ctx->accept_new_hostkeys = 1; break;
+	case LC_FLAG_LOCK_TIMEOUT:
+		n = strtol(arg, &end, 10);
+		if (*end || n < 0 || n > 86400) {
+			fprintf(ctx->err, "labctl: --lock-timeout expects seconds from 0 to 86400, "
+				"not '%s'\n", arg);
+			return LC_EXIT_USAGE;
+		}
+		ctx->lock_timeout = (int)n;
+		break;
+	case LC_FLAG_REF: ctx->ref = arg; break;
+	case LC_FLAG_CHANGED: ctx->changed_only = 1; break;
+	case LC_FLAG_PRUNE: ctx->prune = 1; break;
+	default: break;  /* --help, --version: main looks at them */
+	}
+	return 0;
+}
+
+/* The flags the command does not take: an error naming the first, with
+ * the command's usage line. */
+static int check_flags(struct lc_cmd_ctx *ctx, const struct lc_cmd *cmd, unsigned given)
+{
+	const struct lc_flag *f;
+	unsigned extra = given & ~(cmd->flags | LC_FLAGS_ALWAYS);
+
+	if (!extra)
+		return 0;
+	for (f = lc_cmd_flags(); f->name && !(f->bit & extra); f++)
+		;
+	if (f->letter)
+		fprintf(ctx->err, "labctl: '%s' does not take -%c/--%s\n", cmd->name, f->letter,
+			f->name);
+	else
+		fprintf(ctx->err, "labctl: '%s' does not take --%s\n", cmd->name, f->name);
+	lc_cmd_print_usage_line(ctx->err, cmd);
+	fprintf(ctx->err, "try 'labctl %s --help'\n", cmd->name);
+	return LC_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "inventory", required_argument, NULL, 'i' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "accept-new-hostkeys", no_argument, NULL, 'A' },
-		{ "lock-timeout", required_argument, NULL, 'L' },
-		{ "ref", required_argument, NULL, 'R' },
-		{ "changed", no_argument, NULL, 'C' },
-		{ "prune", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const struct lc_flag *flags = lc_cmd_flags();
+	struct option longopts[32];
+	char shortopts[32];
 	struct lc_cmd_ctx ctx;
 	struct lc_error err = LC_ERROR_INIT;
 	const struct lc_cmd *cmd;
-	int c, help = 0, status;
-	char *end;
-	long j;
+	unsigned given = 0;
+	size_t i, k = 0;
+	int c, status;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.inventory = LC_INVENTORY_DEFAULT_PATH;
@@ -87,43 +109,42 @@ int main(int argc, char **argv)
 	ctx.lock_timeout = 60;
 	ctx.out = stdout;
 	ctx.err = stderr;
-	while ((c = getopt_long(argc, argv, "i:j:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i': ctx.inventory = optarg; break;
-		case 'j':
-			j = strtol(optarg, &end, 10);
-			if (*end || j < 1 || j > 1024) {
-				fprintf(stderr, "labctl: -j expects a number from 1 to 1024, not '%s'\n",
-					optarg);
-				return LC_EXIT_USAGE;
-			}
-			ctx.jobs = (int)j;
-			break;
-		case 'v': ctx.verbose = 1; break;
-		case 'J': ctx.json = 1; break;
-		case 'A': ctx.accept_new_hostkeys = 1; break;
-		case 'R': ctx.ref = optarg; break;
-		case 'C': ctx.changed_only = 1; break;
-		case 'P': ctx.prune = 1; break;
-		case 'L':
-			j = strtol(optarg, &end, 10);
-			if (*end || j < 0 || j > 86400) {
-				fprintf(stderr, "labctl: --lock-timeout expects seconds from 0 to 86400, "
-					"not '%s'\n", optarg);
-				return LC_EXIT_USAGE;
-			}
-			ctx.lock_timeout = (int)j;
-			break;
-		case 'h': help = 1; break;
-		case 'V': printf("labctl %s\n", LABCTL_VERSION); return LC_EXIT_OK;
-		default:
+	/* getopt's tables from the flag table: val is the flag's index */
+	memset(longopts, 0, sizeof(longopts));
+	for (i = 0; flags[i].name; i++) {
+		longopts[i].name = flags[i].name;
+		longopts[i].has_arg = flags[i].arg ? required_argument : no_argument;
+		longopts[i].val = 256 + (int)i;
+		if (flags[i].letter) {
+			shortopts[k++] = flags[i].letter;
+			if (flags[i].arg)
+				shortopts[k++] = ':';
+		}
+	}
+	shortopts[k] = '\0';
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct lc_flag *f = NULL;
+
+		if (c >= 256)
+			f = &flags[c - 256];
+		for (i = 0; !f && flags[i].name; i++)
+			if (flags[i].letter && flags[i].letter == c)
+				f = &flags[i];
+		if (!f) {
 			fputs("labctl: try 'labctl --help'\n", stderr);
 			return LC_EXIT_USAGE;
 		}
+		given |= f->bit;
+		if ((status = set_flag(&ctx, f, optarg)))
+			return status;
+	}
+	if (given & LC_FLAG_VERSION) {
+		printf("labctl %s\n", LABCTL_VERSION);
+		return LC_EXIT_OK;
 	}
 	if (optind >= argc) {
-		usage(help ? stdout : stderr);
-		return help ? LC_EXIT_OK : LC_EXIT_USAGE;
+		lc_cmd_print_usage(given & LC_FLAG_HELP ? stdout : stderr);
+		return given & LC_FLAG_HELP ? LC_EXIT_OK : LC_EXIT_USAGE;
 	}
 	cmd = lc_cmd_find(argv[optind]);
 	if (!cmd) {
@@ -131,16 +152,18 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return LC_EXIT_USAGE;
 	}
-	if (help) {
-		printf("usage: labctl [OPTIONS] %s\n\n%s", cmd->usage, cmd->help);
+	if (given & LC_FLAG_HELP) {
+		lc_cmd_print_help(stdout, cmd);
 		return LC_EXIT_OK;
 	}
+	if ((status = check_flags(&ctx, cmd, given)))
+		return status;
 	ctx.args = argv + optind + 1;
 	ctx.n_args = (size_t)(argc - optind - 1);
 	if (lc_transport_ssh_global_init(&err) || lc_health_global_init(&err) ||
 	    lc_source_global_init(&err)) {
 		fprintf(stderr, "labctl: %s\n", err.msg);
-		return LC_EXIT_FAILED;
+		return lc_cmd_exit_status(err.code, LC_EXIT_FAILED);
 	}
 	ctx.cancel = &interrupted;
 	catch_signals();

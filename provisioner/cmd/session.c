@@ -47,7 +47,7 @@ int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 	unsigned char *mask = NULL;
 	char hn[256] = "?", when[LC_CLOCK_ISO];
 	size_t i;
-	int status = LC_EXIT_USAGE;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->t0 = lc_clock_now();
@@ -56,22 +56,21 @@ int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 		char *near = slash ? lc_xstrndup(ctx->inventory, (size_t)(slash - ctx->inventory)) :
 			     lc_xstrdup(".");
 		if (ctx->ref)
-			status = lc_source_git(&s->source, near, ctx->ref, &s->repo, &err);
+			rc = lc_source_git(&s->source, near, ctx->ref, &s->repo, &err);
 		else
-			status = lc_repo_info(&s->repo, near, &err);
+			rc = lc_repo_info(&s->repo, near, &err);
 		free(near);
-		if (status) {
+		if (rc) {
 			fprintf(ctx->err, "labctl: %s\n", err.msg);
 			lc_repo_info_release(&s->repo);
-			return LC_EXIT_USAGE;
+			return lc_cmd_exit_status(err.code, LC_EXIT_USAGE);
 		}
-		status = LC_EXIT_USAGE;
 	}
 	if (lc_inventory_load_from(&s->inv, ctx->inventory, s->source, &err)) {
 		fprintf(ctx->err, "labctl: %s\n", err.msg);
 		lc_source_free(s->source);
 		lc_repo_info_release(&s->repo);
-		return LC_EXIT_USAGE;
+		return lc_cmd_exit_status(err.code, LC_EXIT_USAGE);
 	}
 	s->inv.repo = &s->repo;
 	lc_report_init(&s->rep, ctx->out, ctx->json, ctx->verbose, &s->inv);
@@ -115,7 +114,7 @@ int lc_session_load(struct lc_session *s, struct lc_cmd_ctx *ctx, const char *wh
 fail:
 	free(mask);
 	lc_session_close(s);
-	return status;
+	return lc_cmd_exit_status(err.code, LC_EXIT_USAGE);
 }
 
 int lc_session_run(struct lc_session *s, struct lc_cmd_ctx *ctx, int apply, int describe,
