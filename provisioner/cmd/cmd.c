@@ -14,6 +14,7 @@ static const struct lc_cmd *const table[] = {
 	&lc_cmd_ping,
 	&lc_cmd_down,
 	&lc_cmd_dash,
+	&lc_cmd_completion,
 	NULL,
 };
 

@@ -81,6 +81,7 @@ struct lc_cmd {
 	const char *summary;     /* one line */
 	const char *help;        /* paragraph(s) for `labctl CMD --help` */
 	unsigned flags;          /* LC_FLAG_* it takes besides LC_FLAGS_ALWAYS */
+	const char *words;       /* its fixed operands, for completion ("plan apply") */
 	int (*exec)(struct lc_cmd_ctx *ctx);
 };
 
@@ -91,16 +92,23 @@ extern const struct lc_cmd lc_cmd_status;
 extern const struct lc_cmd lc_cmd_ping;
 extern const struct lc_cmd lc_cmd_down;
 extern const struct lc_cmd lc_cmd_dash;
+extern const struct lc_cmd lc_cmd_completion;
 
 /* Exact name or unique prefix; NULL when unknown or ambiguous. */
 const struct lc_cmd *lc_cmd_find(const char *name);
 const struct lc_cmd *const *lc_cmd_table(void);
 
 /* Text made from the tables (flags.c): `labctl --help`, `labctl CMD
- * --help`, the usage line a bad command line gets. */
+ * --help`, the usage line a bad command line gets, and the bash
+ * completion script. */
 void lc_cmd_print_usage(FILE *f);
 void lc_cmd_print_help(FILE *f, const struct lc_cmd *cmd);
 void lc_cmd_print_usage_line(FILE *f, const struct lc_cmd *cmd);
+void lc_cmd_print_bash_completion(FILE *f);
+
+/* "commit 1234abcd5678[-dirty]" labctl was built from, or "unknown commit"
+ * (gen/commit.c, written by cmake/commit.cmake). */
+const char *lc_cmd_build_commit(void);
 
 /* Shared by up and converge: load, plan every selected host (nothing is
  * touched if any fails), run, report. Returns an exit status. */

@@ -543,5 +543,6 @@ const struct lc_cmd lc_cmd_dash = {
 		"1 an API error (the recap lists what was not applied), 3 bad command line,\n"
 		"inventory, definition, URL or missing key (nothing was applied).\n",
 	.flags = LC_FLAG_VERBOSE | LC_FLAG_JSON | LC_FLAG_PRUNE,
+	.words = "plan apply",
 	.exec = exec_dash,
 };

@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 			return status;
 	}
 	if (given & LC_FLAG_VERSION) {
-		printf("labctl %s\n", LABCTL_VERSION);
+		printf("labctl %s (%s)\n", LABCTL_VERSION, lc_cmd_build_commit());
 		return LC_EXIT_OK;
 	}
 	if (optind >= argc) {
