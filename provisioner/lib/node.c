@@ -143,19 +143,27 @@ void lc_node_where(struct lc_buf *out, const struct lc_node *n)
 		lc_buf_adds(out, n->file);
 }
 
-int lc_node_error(struct lc_error *err, int code, const struct lc_node *n,
-		  const char *fmt, ...)
+int lc_node_verror(struct lc_error *err, int code, const struct lc_node *n,
+		   const char *fmt, va_list ap)
 {
 	struct lc_buf b = LC_BUF_INIT;
-	va_list ap;
 
 	lc_node_where(&b, n);
 	lc_buf_adds(&b, ": ");
-	va_start(ap, fmt);
 	lc_buf_vaddf(&b, fmt, ap);
-	va_end(ap);
 	lc_error_set(err, code, "%s", b.buf);
 	lc_buf_release(&b);
+	return code;
+}
+
+int lc_node_error(struct lc_error *err, int code, const struct lc_node *n,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lc_node_verror(err, code, n, fmt, ap);
+	va_end(ap);
 	return code;
 }
 

@@ -67,15 +67,13 @@ __attribute__((format(printf, 6, 7)))
 static int pos_error(struct lc_error *err, int code, const char *file,
 		     unsigned line, unsigned col, const char *fmt, ...)
 {
-	struct lc_buf b = LC_BUF_INIT;
+	/* where a node would be: lc_node_where writes file:line:col for it */
+	struct lc_node at = { .file = file, .line = line, .col = col };
 	va_list ap;
 
-	lc_buf_addf(&b, "%s:%u:%u: ", file, line, col);
 	va_start(ap, fmt);
-	lc_buf_vaddf(&b, fmt, ap);
+	lc_node_verror(err, code, &at, fmt, ap);
 	va_end(ap);
-	lc_error_set(err, code, "%s", b.buf);
-	lc_buf_release(&b);
 	return code;
 }
 

@@ -5,6 +5,7 @@
 #ifndef LC_YAMLX_H
 #define LC_YAMLX_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -88,6 +89,8 @@ void lc_node_where(struct lc_buf *out, const struct lc_node *n);
 /* Error at a node: "file:line:col: <fmt>". Returns code. */
 int lc_node_error(struct lc_error *err, int code, const struct lc_node *n,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int lc_node_verror(struct lc_error *err, int code, const struct lc_node *n,
+		   const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 /* Fail unless n is of kind; what names the thing ("the 'hosts' key"). */
 int lc_node_expect(const struct lc_node *n, enum lc_node_kind kind,
 		   const char *what, struct lc_error *err);
