@@ -1,9 +1,22 @@
-/* check_custom.c - custom checks: an executable in checks.d, run directly
- * (it has a shebang) in its own process group, with a time limit (instance
- * key 'timeout', seconds, default 10; killed when it passes).  Its stdout is
- * DogStatsD lines; malformed lines, a non-zero exit and a time out are the
- * check's error. */
+/* check_custom.c - custom checks, each run in its own process group with a
+ * time limit (instance key 'timeout', seconds, default 10; killed when it
+ * passes):
+ *
+ *   checks.d/NAME.py  a Python module defining an AgentCheck subclass, as the
+ *                     real Agent runs it: lab_check_runner.py (next to
+ *                     lab-agent, in lab-agent-python/, or $LAB_AGENT_PYTHON_DIR)
+ *                     imports it with lab-agent's datadog_checks.base, runs
+ *                     check(instance) once and prints what it reported;
+ *   checks.d/NAME     an executable that prints DogStatsD lines.
+ *
+ * Their stdout is DogStatsD lines; malformed lines, a non-zero exit and a
+ * time out are the check's error.  A runner's last line, "#state JSON", is
+ * kept and handed to its next run (rates and monotonic counts need the
+ * previous sample); its "_sc|" service check lines are not sent yet and
+ * are skipped. */
 #include "check.h"
+
+#include <limits.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,16 +29,99 @@
 #include <unistd.h>
 
 #include "dogstatsd.h"
+#include "json.h"
 
 #define CUSTOM_TIMEOUT_S 10
 #define CUSTOM_TIMEOUT_MAX_S 300
 #define CUSTOM_STDOUT_MAX (1u << 20)
 #define CUSTOM_STDERR_MAX (64u << 10)
 
+#define RUNNER "lab_check_runner.py"
+#define STATE_PREFIX "#state "
+
 struct custom_state {
-	char *exe;
+	char *exe;             /* the executable, or the Python module */
+	char *name;
 	long timeout;          /* seconds */
+	/* a Python check: python3, the runner, its config, the last #state */
+	char *python, *runner, *config, *state;
 };
+
+/* The absolute path of prog on PATH (what execvp would run), or NULL. */
+static char *which(const char *prog)
+{
+	const char *path = getenv("PATH"), *p, *colon;
+	char *cand;
+
+	for (p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin"; ; p = colon + 1) {
+		colon = strchr(p, ':');
+		cand = lc_xasprintf("%.*s/%s", (int)(colon ? colon - p : (long)strlen(p)), p, prog);
+		if (cand[0] == '/' && access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		if (!colon)
+			return NULL;
+	}
+}
+
+/* lab_check_runner.py: in $LAB_AGENT_PYTHON_DIR, else next to the running
+ * lab-agent in lab-agent-python/ (the lab's hosts, the build tree), else in
+ * ../lib/lab-agent/python/ (cmake --install). */
+static char *find_runner(void)
+{
+	const char *env = getenv("LAB_AGENT_PYTHON_DIR");
+	char self[PATH_MAX], *slash, *r;
+	ssize_t n;
+
+	if (env && *env)
+		return lc_xasprintf("%s/" RUNNER, env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	r = lc_xasprintf("%s/lab-agent-python/" RUNNER, self);
+	if (access(r, R_OK) == 0)
+		return r;
+	free(r);
+	return lc_xasprintf("%s/../lib/lab-agent/python/" RUNNER, self);
+}
+
+/* {"init_config": ..., "instance": ...} for the runner. */
+static char *runner_config(const struct lc_check_conf *conf, const struct lc_check_instance *inst)
+{
+	const struct lc_node *ic = NULL;
+	struct lc_node *o = lc_json_object();
+	struct lc_buf b = LC_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < 2 && !ic; i++)
+		if (conf->docs[i].root)
+			ic = lc_node_get(conf->docs[i].root, "init_config");
+	lc_json_set(o, "init_config", ic && !lc_node_is_null(ic) ? lc_node_dup(ic) : lc_json_null());
+	lc_json_set(o, "instance", inst->node && !lc_node_is_null(inst->node) ?
+		    lc_node_dup(inst->node) : lc_json_object());
+	lc_json_write(&b, o, -1);
+	lc_node_free(o);
+	return lc_buf_detach(&b, NULL);
+}
+
+static void custom_free(void *state)
+{
+	struct custom_state *st = state;
+
+	if (!st)
+		return;
+	free(st->exe);
+	free(st->name);
+	free(st->python);
+	free(st->runner);
+	free(st->config);
+	free(st->state);
+	free(st);
+}
 
 static int custom_init(void **out, const struct lc_check_conf *conf,
 		       const struct lc_check_instance *inst, struct lc_error *err)
@@ -44,26 +140,32 @@ static int custom_init(void **out, const struct lc_check_conf *conf,
 				     CUSTOM_TIMEOUT_MAX_S);
 	st = lc_xcalloc(1, sizeof(*st));
 	st->exe = lc_xstrdup(conf->exe);
+	st->name = lc_xstrdup(conf->name);
 	st->timeout = timeout;
+	if (conf->python) {
+		st->python = which("python3");
+		st->runner = find_runner();
+		if (!st->python || !st->runner || access(st->runner, R_OK) < 0) {
+			int rc = lc_error_set(err, LC_EIO, "custom check %s is a Python check, which "
+					      "needs python3 and %s (%s)", conf->name,
+					      st->runner ? st->runner : RUNNER,
+					      !st->python ? "python3 is not on PATH" :
+					      "not found: install lab-agent-python next to lab-agent");
+			custom_free(st);
+			return rc;
+		}
+		st->config = runner_config(conf, inst);
+		st->state = lc_xstrdup("");
+	}
 	*out = st;
 	return 0;
 }
 
-static void custom_free(void *state)
-{
-	struct custom_state *st = state;
-
-	if (!st)
-		return;
-	free(st->exe);
-	free(st);
-}
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
-static void child_exec(const char *exe, int out_fd, int err_fd, int exec_err_fd,
+static void child_exec(char *const argv[], int out_fd, int err_fd, int exec_err_fd,
 		       long max_fd)
 {
-	char *const argv[] = { (char *)exe, NULL };
 	struct sigaction sa;
 	sigset_t none;
 	int devnull, e, fd;
@@ -86,7 +188,7 @@ static void child_exec(const char *exe, int out_fd, int err_fd, int exec_err_fd,
 		for (fd = 3; fd < max_fd; fd++)
 			if (fd != exec_err_fd)
 				close(fd);
-	execv(exe, argv);
+	execv(argv[0], argv);
 	e = errno;
 	if (write(exec_err_fd, &e, sizeof(e)) < 0)
 		_exit(127);
@@ -212,6 +314,30 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Take the runner's own lines out of text: keep the last "#state" for the
+ * next run; drop "_sc|" service checks (not sent yet). */
+static void take_runner_lines(struct custom_state *st, struct lc_buf *text)
+{
+	struct lc_buf keep = LC_BUF_INIT;
+	const char *p = text->buf, *end = text->buf + text->len, *nl;
+	size_t n, plen = strlen(STATE_PREFIX);
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n >= plen && !memcmp(p, STATE_PREFIX, plen)) {
+			free(st->state);
+			st->state = lc_xstrndup(p + plen, n - plen);
+		} else if (!(n >= 4 && !memcmp(p, "_sc|", 4))) {
+			lc_buf_add(&keep, p, n);
+			lc_buf_addc(&keep, '\n');
+		}
+		p += n + 1;
+	}
+	lc_buf_release(text);
+	*text = keep;
+}
+
 static int custom_run(void *state, struct lc_metrics *out,
 		      const struct lc_cancel *cancel, struct lc_error *err)
 {
@@ -220,6 +346,10 @@ static int custom_run(void *state, struct lc_metrics *out,
 	struct lc_buf text = LC_BUF_INIT, errtext = LC_BUF_INIT, msg = LC_BUF_INIT;
 	struct lc_error perr = LC_ERROR_INIT;
 	long max_fd = sysconf(_SC_OPEN_MAX);
+	char *const exe_argv[] = { st->exe, NULL };
+	char *const py_argv[] = { st->python, st->runner, st->exe, st->name, st->config,
+				  st->state, NULL };
+	char *const *argv = st->python ? py_argv : exe_argv;
 	double deadline;
 	enum run_end end;
 	int status = 0, exec_errno = 0, rc = 0;
@@ -240,7 +370,7 @@ static int custom_run(void *state, struct lc_metrics *out,
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(st->exe, outp[1], errp[1], execp[1], max_fd);
+		child_exec(argv, outp[1], errp[1], execp[1], max_fd);
 	deadline = lc_clock_now() + (double)st->timeout;
 	close_fd(&outp[1]);
 	close_fd(&errp[1]);
@@ -275,6 +405,8 @@ static int custom_run(void *state, struct lc_metrics *out,
 		goto out;
 	}
 
+	if (st->python)
+		take_runner_lines(st, &text);
 	/* Good lines count even when others are bad or the script failed. */
 	bad = lc_dogstatsd_parse_text(out, text.buf, text.len, &perr);
 	if (WIFEXITED(status) && WEXITSTATUS(status)) {

@@ -442,16 +442,19 @@ static void load_check_file(struct lc_check_conf *c, const char *path)
 		set_error(c, err.msg);
 }
 
-/* The executable of custom check name, if checks.d has one. */
+/* The custom check name, if checks.d has one: checks.d/NAME.py, a Python
+ * module as the real Agent loads it, or checks.d/NAME, an executable that
+ * prints DogStatsD lines (lab-agent's own kind). */
 static void find_exe(struct lc_check_conf *c, const char *dir)
 {
 	char *bare = lc_xasprintf("%s/checks.d/%s", dir, c->name);
 	char *py = lc_xasprintf("%s/checks.d/%s.py", dir, c->name);
-	const char *found = is_file(bare) ? bare : is_file(py) ? py : NULL;
+	const char *found = is_file(py) ? py : is_file(bare) ? bare : NULL;
 
 	if (found) {
 		c->exe = lc_xstrdup(found);
-		if (access(found, X_OK) < 0) {
+		c->python = found == py;
+		if (!c->python && access(found, X_OK) < 0) {
 			char *msg = lc_xasprintf("%s is not executable (chmod +x it)", found);
 
 			set_error(c, msg);
@@ -620,7 +623,7 @@ void lc_check_confs_load(struct lc_check_confs *out, const char *dir)
 			c->kind = LC_CHECK_POSTGRES;
 		} else {
 			char *msg = lc_xasprintf("%s: unknown check '%s': no built-in check of that name "
-						 "(system, postgres) and no executable %s/checks.d/%s or %s/checks.d/%s.py",
+						 "(system, postgres), no module %s/checks.d/%s.py and no executable %s/checks.d/%s",
 						 c->file ? c->file : dir, c->name, dir, c->name, dir, c->name);
 
 			set_error(c, msg);

@@ -71,7 +71,9 @@ struct lc_check_conf {
 	char *name;
 	enum lc_check_kind kind;
 	char *file;            /* the (first) config file; NULL: built-in default */
-	char *exe;             /* LC_CHECK_CUSTOM: the executable */
+	char *exe;             /* LC_CHECK_CUSTOM: the executable, or the module */
+	int python;            /* exe is checks.d/NAME.py, a Python module defining an
+				  AgentCheck, run by lab_check_runner.py */
 	/* conf.d/<name>.yaml and conf.d/<name>.d/conf.yaml may both exist:
 	 * the instances of both are used.  The docs keep the nodes alive. */
 	struct lc_doc docs[2];

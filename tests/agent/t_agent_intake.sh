@@ -29,14 +29,24 @@ process_config:
 YAML
 }
 
+# The custom check as Datadog's docs write one (not executable: the agent
+# imports it).
 cat > "$C/checks.d/my_metric.py" <<'PY'
-#!/usr/bin/env python3
-"""Custom agent check: prints my_metric, a random integer 0-1000, as DogStatsD."""
 import random
 
-print("my_metric:%d|g" % random.randint(0, 1000))
+try:
+    from datadog_checks.base import AgentCheck
+except ImportError:
+    from checks import AgentCheck
+
+__version__ = "1.0.0"
+
+
+class MyMetricCheck(AgentCheck):
+    def check(self, instance):
+        # lab-agent adds the instance's tags (check:mine) itself
+        self.gauge("my_metric", random.randint(0, 1000))
 PY
-chmod 0755 "$C/checks.d/my_metric.py"
 cat > "$C/conf.d/my_metric.yaml" <<'YAML'
 init_config:
 instances:

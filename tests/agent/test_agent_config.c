@@ -413,6 +413,9 @@ static void test_unknown_check_dir(void **state)
 	tu_rmrf(dir);
 }
 
+/* checks.d/NAME (lab-agent's own kind) must be executable; NAME.py is a
+ * module the runner imports, as the real Agent does: no x bit needed, and
+ * it wins over NAME. */
 static void test_not_executable(void **state)
 {
 	struct lc_check_confs cs = LC_CHECK_CONFS_INIT;
@@ -421,10 +424,18 @@ static void test_not_executable(void **state)
 
 	(void)state;
 	tu_put(dir, "conf.d/mine.yaml", "instances:\n  - {}\n");
-	tu_put(dir, "checks.d/mine.py", "#!/usr/bin/env python3\n");
+	tu_put(dir, "checks.d/mine", "#!/bin/sh\n");
+	tu_put(dir, "conf.d/module.yaml", "instances:\n  - {}\n");
+	tu_put(dir, "checks.d/module.py", "from datadog_checks.base import AgentCheck\n");
+	tu_put(dir, "checks.d/module", "#!/bin/sh\n");
 	lc_check_confs_load(&cs, dir);
 	c = find(&cs, "mine");
-	tu_assert_contains(c->error, "checks.d/mine.py is not executable");
+	tu_assert_contains(c->error, "checks.d/mine is not executable");
+	assert_false(c->python);
+	c = find(&cs, "module");
+	assert_null(c->error);
+	assert_true(c->python);
+	tu_assert_contains(c->exe, "checks.d/module.py");
 	lc_check_confs_release(&cs);
 	tu_rmrf(dir);
 }

@@ -1,11 +1,15 @@
 /* test_agent_custom.c - custom checks run from checks.d: output, exit
- * status, malformed lines, time out, and the tags their metrics get. */
+ * status, malformed lines, time out, and the tags their metrics get; Python
+ * checks (checks.d/NAME.py, an AgentCheck) through lab_check_runner.py
+ * ($LAB_AGENT_PYTHON_DIR: the source tree's agents/python). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -23,10 +27,10 @@ struct run {
 	size_t ran;
 };
 
-/* A config dir with checks.d/<name> = script (mode 0755) and
+/* A config dir with checks.d/<name><suffix> = script (mode) and
  * conf.d/<name>.yaml = conf; build the checks and run <name> once. */
-static void run_custom(struct run *r, const char *name, const char *script,
-		       const char *conf)
+static void run_check(struct run *r, const char *name, const char *suffix, int mode,
+		      const char *script, const char *conf)
 {
 	struct lc_metric_base base = LC_METRIC_BASE_INIT;
 	struct lc_tags tags = LC_TAGS_INIT;
@@ -36,9 +40,9 @@ static void run_custom(struct run *r, const char *name, const char *script,
 	memset(r, 0, sizeof(*r));
 	lc_buf_init(&r->errors);
 	r->dir = tu_mkdtemp("agent-custom");
-	rel = lc_xasprintf("checks.d/%s", name);
+	rel = lc_xasprintf("checks.d/%s%s", name, suffix);
 	exe = tu_write(r->dir, rel, script);
-	assert_int_equal(chmod(exe, 0755), 0);
+	assert_int_equal(chmod(exe, (mode_t)mode), 0);
 	free(rel);
 	free(exe);
 	rel = lc_xasprintf("conf.d/%s.yaml", name);
@@ -60,6 +64,58 @@ static void run_custom(struct run *r, const char *name, const char *script,
 	lc_tags_release(&tags);
 }
 
+/* checks.d/<name>, an executable printing DogStatsD lines */
+static void run_custom(struct run *r, const char *name, const char *script,
+		       const char *conf)
+{
+	run_check(r, name, "", 0755, script, conf);
+}
+
+/* Run the check name again, as if its interval had passed. */
+static void run_again(struct run *r, const char *name)
+{
+	struct lc_metric_base base = LC_METRIC_BASE_INIT;
+	struct lc_tags tags = LC_TAGS_INIT;
+	size_t i;
+
+	lc_metrics_release(&r->got);
+	lc_buf_reset(&r->errors);
+	lc_metric_base_init(&base, "host-1", &tags, "test");
+	for (i = 0; i < r->checks.nr; i++)
+		if (!strcmp(r->checks.v[i].conf->name, name))
+			r->ran = lc_check_run_due(&r->checks.v[i], lc_clock_now() + 100000, &base,
+						  &r->got, &r->errors, NULL);
+	lc_metric_base_release(&base);
+	lc_tags_release(&tags);
+}
+
+/* checks.d/<name>.py = module (mode 0644: imported, not run) */
+static void run_python(struct run *r, const char *name, const char *module,
+		       const char *conf)
+{
+	run_check(r, name, ".py", 0644, module, conf);
+}
+
+static const struct lc_metric *metric(const struct run *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->got.nr; i++)
+		if (!strcmp(r->got.v[i].name, name))
+			return &r->got.v[i];
+	return NULL;
+}
+
+static int has_tag(const struct lc_metric *m, const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i < m->tags.nr; i++)
+		if (!strcmp(m->tags.v[i], tag))
+			return 1;
+	return 0;
+}
+
 static void run_release(struct run *r)
 {
 	lc_metrics_release(&r->got);
@@ -67,6 +123,135 @@ static void run_release(struct run *r)
 	lc_checks_release(&r->checks);
 	lc_check_confs_release(&r->confs);
 	tu_rmrf(r->dir);
+}
+
+/* The check of Datadog's docs ("Writing a custom Agent check"), as written
+ * there: the instance's tags by hand, init_config read. */
+static void test_python_docs_check(void **state)
+{
+	static const char module[] =
+		"try:\n"
+		"    from datadog_checks.base import AgentCheck\n"
+		"except ImportError:\n"
+		"    from checks import AgentCheck\n"
+		"\n"
+		"__version__ = \"1.0.0\"\n"
+		"\n"
+		"class HelloCheck(AgentCheck):\n"
+		"    def check(self, instance):\n"
+		"        self.gauge('hello.world', self.init_config.get('value', 1),\n"
+		"                   tags=['TAG_KEY:TAG_VALUE'] + self.instance.get('tags', []))\n";
+	const struct lc_metric *m;
+	struct run r;
+
+	(void)state;
+	run_python(&r, "hello", module,
+		   "init_config:\n  value: 7\ninstances:\n  - tags: [inst:a]\n");
+	assert_int_equal(r.ran, 1);
+	if (r.errors.len)
+		fail_msg("errors: %s", r.errors.buf);
+	assert_int_equal(r.got.nr, 1);
+	m = metric(&r, "hello.world");
+	assert_non_null(m);
+	assert_true(m->value == 7);
+	assert_int_equal(m->type, LC_METRIC_GAUGE);
+	assert_true(has_tag(m, "TAG_KEY:TAG_VALUE"));
+	assert_true(has_tag(m, "inst:a"));
+	assert_true(has_tag(m, "project:lab"));
+	run_release(&r);
+}
+
+/* rate and monotonic_count need the previous run's sample: nothing on the
+ * first run, the per-second rate and the increase on the next. */
+static void test_python_rates(void **state)
+{
+	static const char module[] =
+		"import os\n"
+		"from datadog_checks.base import AgentCheck\n"
+		"\n"
+		"class Counter(AgentCheck):\n"
+		"    def check(self, instance):\n"
+		"        path = instance['counter_file']\n"
+		"        n = int(open(path).read()) if os.path.exists(path) else 10\n"
+		"        open(path, 'w').write(str(n + 5))\n"
+		"        self.monotonic_count('requests.total', n, tags=['kind:mono'])\n"
+		"        self.rate('requests.rate', n)\n"
+		"        self.count('runs', 1)\n"
+		"        self.increment('incs')\n"
+		"        self.histogram('latency', 0.25)\n"
+		"        self.service_check('counter.up', AgentCheck.OK, message='fine')\n";
+	const struct lc_metric *m;
+	char *conf, *counter;
+	struct run r;
+
+	(void)state;
+	counter = lc_xasprintf("/tmp/lc-counter-%ld", (long)getpid());
+	unlink(counter);
+	conf = lc_xasprintf("init_config:\ninstances:\n  - counter_file: %s\n", counter);
+	run_python(&r, "counter", module, conf);
+	if (r.errors.len)
+		fail_msg("errors: %s", r.errors.buf);
+	assert_null(metric(&r, "requests.total"));
+	assert_null(metric(&r, "requests.rate"));
+	assert_non_null(m = metric(&r, "runs"));
+	assert_int_equal(m->type, LC_METRIC_COUNT);
+	assert_non_null(m = metric(&r, "incs"));
+	assert_true(m->value == 1);
+	assert_non_null(m = metric(&r, "latency.95percentile"));
+	assert_true(m->value == 0.25);
+	assert_non_null(metric(&r, "latency.count"));
+
+	run_again(&r, "counter");
+	if (r.errors.len)
+		fail_msg("errors: %s", r.errors.buf);
+	assert_int_equal(r.ran, 1);
+	assert_non_null(m = metric(&r, "requests.total"));
+	assert_int_equal(m->type, LC_METRIC_COUNT);
+	assert_true(m->value == 5);
+	assert_true(has_tag(m, "kind:mono"));
+	assert_non_null(m = metric(&r, "requests.rate"));
+	assert_int_equal(m->type, LC_METRIC_GAUGE);
+	assert_true(m->value > 0);
+	run_release(&r);
+	unlink(counter);
+	free(counter);
+	free(conf);
+}
+
+/* An exception: what was reported before it is kept, the error is the
+ * traceback's last line. */
+static void test_python_exception(void **state)
+{
+	static const char module[] =
+		"from datadog_checks.base import AgentCheck\n"
+		"\n"
+		"class Boom(AgentCheck):\n"
+		"    def check(self, instance):\n"
+		"        self.gauge('before', 1)\n"
+		"        raise ValueError('the database is gone')\n";
+	struct run r;
+
+	(void)state;
+	run_python(&r, "boom", module, "instances:\n  - {}\n");
+	assert_int_equal(r.ran, 1);
+	assert_non_null(metric(&r, "before"));
+	tu_assert_contains(r.errors.buf, "ValueError: the database is gone");
+	run_release(&r);
+}
+
+/* A module that defines no check, and one that does not import. */
+static void test_python_not_a_check(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_python(&r, "plain", "print('my_metric:1|g')\n", "instances:\n  - {}\n");
+	tu_assert_contains(r.errors.buf, "defines no subclass of AgentCheck");
+	assert_int_equal(r.got.nr, 0);
+	run_release(&r);
+	run_python(&r, "broken", "from datadog_checks.base import Nope\n", "instances:\n  - {}\n");
+	tu_assert_contains(r.errors.buf, "ImportError");
+	run_release(&r);
 }
 
 static void test_metrics_and_tags(void **state)
@@ -210,6 +395,10 @@ int main(void)
 		cmocka_unit_test(test_bad_interpreter),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_instances),
+		cmocka_unit_test(test_python_docs_check),
+		cmocka_unit_test(test_python_rates),
+		cmocka_unit_test(test_python_exception),
+		cmocka_unit_test(test_python_not_a_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,7 +43,11 @@ ok "agent configuration on every host: hostname, tags, env, api key, edits, mode
 hssh postgresql cat /etc/datadog-agent/conf.d/postgres.d/conf.yaml | grep -qx "  - host: $(addr postgresql)" || fail "postgres conf"
 hssh chaos_engine cat /etc/datadog-agent/conf.d/my_metric.yaml > "$T/mm"
 printf 'init_config:\ninstances:\n  - min_collection_interval: 45\n' | cmp -s - "$T/mm" || fail "my_metric.yaml: $(cat "$T/mm")"
-[ "$(hssh chaos_engine stat -c %a /etc/datadog-agent/checks.d/my_metric.py)" = 755 ] || fail "check mode"
+[ "$(hssh chaos_engine stat -c %a /etc/datadog-agent/checks.d/my_metric.py)" = 644 ] || fail "check mode"
+hssh chaos_engine "grep -q '^class MyMetricCheck(AgentCheck):' /etc/datadog-agent/checks.d/my_metric.py" ||
+	fail "my_metric.py is not the AgentCheck"
+hssh chaos_engine test -f /opt/datadog-agent/bin/lab-agent-python/datadog_checks/base/__init__.py ||
+	fail "lab-agent's datadog_checks.base is not on the host"
 hssh demo_api cat /opt/lab/demo_api/app.py | cmp -s - "$LC_SOURCE_DIR/apps/demo_api/app.py" || fail "demo_api app"
 hssh demo_api cat /etc/labctl/services/demo-api.env | grep -qx "APP_HOST='$(addr demo_api)'" || fail "demo_api env"
 http_get "http://$(addr demo_api):8081/" | grep -q '"service":"demo-api"' || fail "the demo API does not answer"

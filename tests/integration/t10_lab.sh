@@ -77,11 +77,15 @@ hssh chaos_engine cat /var/lib/lab-agent/status.json > "$T/chaos.json"
 python3 - "$T/chaos.json" <<'PY' || fail "my_metric: $(cat "$T/chaos.json")"
 import json, sys
 s = json.load(open(sys.argv[1]))
-vals = s["checks"]["my_metric"]["last_value"]
-v = [v for k, v in vals.items() if k.startswith("my_metric")][0]
+mm = s["checks"]["my_metric"]
+assert mm["error"] is None, mm
+# the AgentCheck's gauge, with the tag it adds itself
+vals = mm["last_value"]
+assert list(vals) == ["my_metric{source:chaos_engine}"], vals
+v = vals["my_metric{source:chaos_engine}"]
 assert 0 <= v <= 1000, v
 PY
-ok "every agent reports its hostname, tags and env; my_metric is in 0..1000"
+ok "every agent reports its hostname, tags and env; my_metric (an AgentCheck) is in 0..1000"
 
 for i in $(seq 1 60); do grep -q '/api/v1/series' "$T/intake.log" 2>/dev/null && break; sleep 0.5; done
 python3 - "$T/intake.log" "$DD_API_KEY" <<'PY' || fail "intake"
