@@ -12,8 +12,7 @@
  * Their stdout is DogStatsD lines; malformed lines, a non-zero exit and a
  * time out are the check's error.  A runner's last line, "#state JSON", is
  * kept and handed to its next run (rates and monotonic counts need the
- * previous sample); its "_sc|" service check lines are not sent yet and
- * are skipped. */
+ * previous sample). */
 #include "check.h"
 
 #include <limits.h>
@@ -314,8 +313,8 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Take the runner's own lines out of text: keep the last "#state" for the
- * next run; drop "_sc|" service checks (not sent yet). */
+/* Take the runner's own line out of text: keep the last "#state" for the
+ * next run. */
 static void take_runner_lines(struct custom_state *st, struct lc_buf *text)
 {
 	struct lc_buf keep = LC_BUF_INIT;
@@ -328,7 +327,7 @@ static void take_runner_lines(struct custom_state *st, struct lc_buf *text)
 		if (n >= plen && !memcmp(p, STATE_PREFIX, plen)) {
 			free(st->state);
 			st->state = lc_xstrndup(p + plen, n - plen);
-		} else if (!(n >= 4 && !memcmp(p, "_sc|", 4))) {
+		} else {
 			lc_buf_add(&keep, p, n);
 			lc_buf_addc(&keep, '\n');
 		}

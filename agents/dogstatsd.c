@@ -81,6 +81,78 @@ static int parse_tags(struct lc_tags *out, const char *s, size_t len,
 	return 0;
 }
 
+/* "_sc|name|status" then |d:timestamp, |h:hostname, |#tags and, last,
+ * |m:message (where "\\n" is a new line). */
+static int parse_service_check(struct lc_metrics *out, const char *line, size_t len,
+			       struct lc_error *err)
+{
+	const char *end = line + len, *p = line + 4, *bar;
+	struct lc_tags tags = LC_TAGS_INIT;
+	struct lc_buf msg = LC_BUF_INIT;
+	struct lc_metric *m;
+	char *name;
+	double status;
+	int rc;
+
+	bar = memchr(p, '|', (size_t)(end - p));
+	if (!bar || bar == p)
+		return lc_error_set(err, LC_EPARSE, "expected '_sc|name|status', found '%.*s'",
+				    (int)(len > 80 ? 80 : len), line);
+	if ((rc = check_name(p, (size_t)(bar - p), err)))
+		return rc;
+	name = lc_xstrndup(p, (size_t)(bar - p));
+	p = bar + 1;
+	bar = memchr(p, '|', (size_t)(end - p));
+	if (!bar)
+		bar = end;
+	if (parse_number(&status, p, (size_t)(bar - p)) < 0 ||
+	    !(status == 0 || status == 1 || status == 2 || status == 3)) {
+		rc = lc_error_set(err, LC_EPARSE, "service check %s: bad status '%.*s' "
+				  "(expected 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN)", name,
+				  (int)(bar - p > 10 ? 10 : bar - p), p);
+		goto out;
+	}
+	while (bar < end) {
+		p = bar + 1;
+		if (end - p >= 2 && !memcmp(p, "m:", 2)) {  /* the message: the rest */
+			const char *q;
+
+			for (q = p + 2; q < end; q++) {
+				if (*q == '\\' && q + 1 < end && q[1] == 'n') {
+					lc_buf_addc(&msg, '\n');
+					q++;
+				} else {
+					lc_buf_addc(&msg, *q);
+				}
+			}
+			break;
+		}
+		bar = memchr(p, '|', (size_t)(end - p));
+		if (!bar)
+			bar = end;
+		if (p < bar && *p == '#') {
+			if ((rc = parse_tags(&tags, p + 1, (size_t)(bar - p - 1), err)))
+				goto out;
+		} else if (!(bar - p >= 2 && (!memcmp(p, "d:", 2) || !memcmp(p, "h:", 2)))) {
+			rc = lc_error_set(err, LC_EPARSE, "service check %s: unexpected section "
+					  "'|%.*s' (expected |d:, |h:, |#tags or |m:)", name,
+					  (int)(bar - p > 20 ? 20 : bar - p), p);
+			goto out;
+		}
+	}
+	m = lc_metrics_add(out, name, status, LC_METRIC_SERVICE_CHECK);
+	m->tags = tags;
+	tags.v = NULL;
+	tags.nr = tags.alloc = 0;
+	m->message = lc_buf_detach(&msg, NULL);
+	rc = 0;
+out:
+	free(name);
+	lc_tags_release(&tags);
+	lc_buf_release(&msg);
+	return rc;
+}
+
 int lc_dogstatsd_parse_line(struct lc_metrics *out, const char *line,
 			    size_t len, struct lc_error *err)
 {
@@ -97,9 +169,11 @@ int lc_dogstatsd_parse_line(struct lc_metrics *out, const char *line,
 	end = line + len;
 	if (memchr(line, '\0', len))
 		return lc_error_set(err, LC_EPARSE, "NUL byte in line");
-	if ((len >= 4 && !memcmp(line, "_sc|", 4)) || (len >= 3 && !memcmp(line, "_e{", 3)))
-		return lc_error_set(err, LC_EPARSE,
-				    "service checks and events are not supported, only metrics");
+	if (len >= 4 && !memcmp(line, "_sc|", 4))
+		return parse_service_check(out, line, len, err);
+	if (len >= 3 && !memcmp(line, "_e{", 3))
+		return lc_error_set(err, LC_EPARSE, "events are not supported, only metrics and "
+				    "service checks");
 	colon = memchr(line, ':', len);
 	bar = memchr(line, '|', len);
 	if (!colon || !bar || bar < colon)

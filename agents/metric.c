@@ -94,6 +94,7 @@ void lc_metric_release(struct lc_metric *m)
 	free(m->name);
 	free(m->host);
 	free(m->own);
+	free(m->message);
 	lc_tags_release(&m->tags);
 	memset(m, 0, sizeof(*m));
 }
@@ -187,7 +188,8 @@ void lc_metrics_decorate(struct lc_metrics *l, size_t from,
 
 const char *lc_metric_type_name(enum lc_metric_type type)
 {
-	return type == LC_METRIC_COUNT ? "count" : "gauge";
+	return type == LC_METRIC_COUNT ? "count" :
+	       type == LC_METRIC_SERVICE_CHECK ? "service_check" : "gauge";
 }
 
 void lc_series_json(struct lc_buf *out, const struct lc_metric *m, size_t n)
@@ -196,8 +198,11 @@ void lc_series_json(struct lc_buf *out, const struct lc_metric *m, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		struct lc_node *s = lc_json_push(series, lc_json_object()), *pt;
+		struct lc_node *s, *pt;
 
+		if (m[i].type == LC_METRIC_SERVICE_CHECK)
+			continue;  /* lc_check_runs_json */
+		s = lc_json_push(series, lc_json_object());
 		lc_json_set(s, "metric", lc_json_str(m[i].name));
 		pt = lc_json_push(lc_json_set(s, "points", lc_json_array()), lc_json_array());
 		lc_json_push(pt, lc_json_int(m[i].ts));
@@ -210,4 +215,26 @@ void lc_series_json(struct lc_buf *out, const struct lc_metric *m, size_t n)
 	}
 	lc_json_write(out, o, -1);
 	lc_node_free(o);
+}
+
+void lc_check_runs_json(struct lc_buf *out, const struct lc_metric *m, size_t n)
+{
+	struct lc_node *runs = lc_json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct lc_node *r;
+
+		if (m[i].type != LC_METRIC_SERVICE_CHECK)
+			continue;
+		r = lc_json_push(runs, lc_json_object());
+		lc_json_set(r, "check", lc_json_str(m[i].name));
+		lc_json_set(r, "host_name", lc_json_str(m[i].host ? m[i].host : ""));
+		lc_json_set(r, "timestamp", lc_json_int(m[i].ts));
+		lc_json_set(r, "status", lc_json_int((long long)m[i].value));
+		lc_json_set(r, "message", lc_json_str(m[i].message ? m[i].message : ""));
+		lc_json_set(r, "tags", lc_tags_node(&m[i].tags));
+	}
+	lc_json_write(out, runs, -1);
+	lc_node_free(runs);
 }

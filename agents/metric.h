@@ -29,6 +29,7 @@ struct lc_node *lc_tags_node(const struct lc_tags *t);
 enum lc_metric_type {
 	LC_METRIC_GAUGE,
 	LC_METRIC_COUNT,
+	LC_METRIC_SERVICE_CHECK,   /* value: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN */
 };
 
 struct lc_metric {
@@ -42,6 +43,7 @@ struct lc_metric {
 				  when none): tells apart same-named metrics
 				  in the status file */
 	struct lc_tags tags;   /* own tags; after decorate: all of them */
+	char *message;         /* service check: its message, or NULL */
 };
 
 struct lc_metrics {
@@ -88,5 +90,9 @@ const char *lc_metric_type_name(enum lc_metric_type type);
  * {"series":[{"metric":..,"points":[[ts,v]],"type":"gauge","host":..,
  *   "tags":[..]}, ...]} */
 void lc_series_json(struct lc_buf *out, const struct lc_metric *m, size_t n);
+/* The body of POST /api/v1/check_run for the service checks of m[0..n):
+ * [{"check":..,"host_name":..,"timestamp":..,"status":0,"message":..,
+ *   "tags":[..]}, ...] */
+void lc_check_runs_json(struct lc_buf *out, const struct lc_metric *m, size_t n);
 
 #endif

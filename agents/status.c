@@ -112,7 +112,15 @@ void lc_status_check_record(struct lc_status_check *c, time_t when,
 	c->runs++;
 	clear_values(c);
 	for (i = 0; i < n; i++) {
-		if (m[i].own) {
+		if (m[i].type == LC_METRIC_SERVICE_CHECK) {
+			/* its status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN */
+			char *key = lc_xasprintf("service_check:%s%s%s%s", m[i].name,
+						 m[i].own ? "{" : "", m[i].own ? m[i].own : "",
+						 m[i].own ? "}" : "");
+
+			set_value(c, key, m[i].value);
+			free(key);
+		} else if (m[i].own) {
 			char *key = lc_xasprintf("%s{%s}", m[i].name, m[i].own);
 
 			set_value(c, key, m[i].value);

@@ -185,7 +185,7 @@ static void body_excerpt(struct lc_buf *out, struct lc_buf *body, const char *ke
 }
 
 /* POST body to <intake>/api/v1/series once. */
-static int post(struct lc_submit *s, const char *intake, const char *key,
+static int post(struct lc_submit *s, const char *intake, const char *path, const char *key,
 		const struct lc_buf *body, struct lc_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE];
@@ -199,7 +199,7 @@ static int post(struct lc_submit *s, const char *intake, const char *key,
 	if (!s->curl && !(s->curl = curl_easy_init()))
 		return lc_error_set(err, LC_ERR, "libcurl: cannot create a handle");
 	curl_easy_reset(s->curl);
-	lc_buf_addf(&url, "%s/api/v1/series", intake);
+	lc_buf_addf(&url, "%s%s", intake, path);
 	lc_url_redact(&shown, url.buf);
 
 	lc_buf_addf(&hdr, "DD-API-KEY: %s", key);
@@ -267,7 +267,7 @@ static int flush_batch(struct lc_submit *s, int *more, struct lc_error *err)
 	struct lc_metrics batch = LC_METRICS_INIT;
 	struct lc_buf body = LC_BUF_INIT;
 	char *intake, *key;
-	size_t n;
+	size_t n, i, n_sc = 0;
 	int rc;
 
 	*more = 0;
@@ -286,8 +286,19 @@ static int flush_batch(struct lc_submit *s, int *more, struct lc_error *err)
 	key = lc_xstrdup(s->api_key);
 	pthread_mutex_unlock(&s->lock);
 
-	lc_series_json(&body, batch.v, batch.nr);
-	rc = post(s, intake, key, &body, err);
+	/* metrics to /api/v1/series, service checks to /api/v1/check_run */
+	for (i = 0; i < n; i++)
+		n_sc += batch.v[i].type == LC_METRIC_SERVICE_CHECK;
+	rc = 0;
+	if (n_sc < n) {
+		lc_series_json(&body, batch.v, batch.nr);
+		rc = post(s, intake, "/api/v1/series", key, &body, err);
+	}
+	if (!rc && n_sc) {
+		lc_buf_reset(&body);
+		lc_check_runs_json(&body, batch.v, batch.nr);
+		rc = post(s, intake, "/api/v1/check_run", key, &body, err);
+	}
 
 	pthread_mutex_lock(&s->lock);
 	if (!rc) {

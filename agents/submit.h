@@ -1,6 +1,7 @@
 /* submit.h - the forwarder: a bounded buffer of metric points and a thread
- * that POSTs them to <intake>/api/v1/series every flush interval, backing
- * off while the intake is down.  The only libcurl user is submit.c; it
+ * that POSTs them to <intake>/api/v1/series (service checks to
+ * /api/v1/check_run; a batch that fails is sent again whole) every flush
+ * interval, backing off while the intake is down.  The only libcurl user is submit.c; it
  * never prints, and never shows the api key. */
 #ifndef LC_SUBMIT_H
 #define LC_SUBMIT_H

@@ -46,6 +46,8 @@ class MyMetricCheck(AgentCheck):
     def check(self, instance):
         # lab-agent adds the instance's tags (check:mine) itself
         self.gauge("my_metric", random.randint(0, 1000))
+        self.service_check("my_metric.can_run", AgentCheck.WARNING, tags=["sc:1"],
+                           message="a warning\nover two lines")
 PY
 cat > "$C/conf.d/my_metric.yaml" <<'YAML'
 init_config:
@@ -70,14 +72,26 @@ python3 - "$T/requests.jsonl" "$T/status.json" <<'PY' || fail "intake or status 
 import json, sys, time
 reqs = [json.loads(l) for l in open(sys.argv[1])]
 assert reqs, "no request reached the intake"
-series = []
+series, runs = [], []
 for r in reqs:
     assert r["method"] == "POST", r["method"]
-    assert r["path"] == "/api/v1/series", r["path"]
+    assert r["path"] in ("/api/v1/series", "/api/v1/check_run"), r["path"]
     h = {k.lower(): v for k, v in r["headers"].items()}
     assert h.get("dd-api-key") == "test-key-123", h
     assert h.get("content-type") == "application/json", h
-    series += json.loads(r["body"])["series"]
+    if r["path"] == "/api/v1/series":
+        series += json.loads(r["body"])["series"]
+    else:
+        runs += json.loads(r["body"])
+# the check's service check, as the real agent sends one
+assert len(runs) == 1, runs
+sc = runs[0]
+assert sc["check"] == "my_metric.can_run" and sc["status"] == 1, sc
+assert sc["host_name"] == "lab-test-host", sc
+assert sc["message"] == "a warning\nover two lines", sc
+for t in ("sc:1", "check:mine", "env:testing", "project:datadog-lab"):
+    assert t in sc["tags"], sc
+assert abs(sc["timestamp"] - time.time()) < 120, sc
 now = time.time()
 names = {s["metric"] for s in series}
 for want in ("my_metric", "system.load.1", "system.load.5", "system.load.15",
@@ -119,10 +133,11 @@ assert cfg["errors"] == [], cfg
 my = st["checks"]["my_metric"]
 assert my["error"] is None and my["runs"] == 1 and my["last_run"], my
 assert my["last_value"]["my_metric"] == v, (my, v)
+assert my["last_value"]["service_check:my_metric.can_run{sc:1}"] == 1, my
 sy = st["checks"]["system"]
 assert sy["error"] is None and sy["runs"] == 1, sy
 assert sy["last_value"]["system.load.1"] == sysm["system.load.1"], sy
-assert st["intake"]["sent"] == len(series), st["intake"]
+assert st["intake"]["sent"] == len(series) + len(runs), st["intake"]
 assert st["intake"]["failed"] == 0 and st["intake"]["dropped"] == 0, st["intake"]
 assert st["intake"]["last_error"] is None, st["intake"]
 PY
@@ -197,7 +212,8 @@ wait_for 90 "$T/status.json" 'd["intake"]["sent"] > 0 and d["intake"]["last_erro
 python3 - "$T/requests.jsonl" <<'PY' || fail "retried content"
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
-series = [s for r in reqs for s in json.loads(r["body"])["series"]]
+series = [s for r in reqs if r["path"] == "/api/v1/series"
+          for s in json.loads(r["body"])["series"]]
 ts = sorted(s["points"][0][0] for s in series if s["metric"] == "my_metric")
 assert len(ts) >= 3, ts
 assert ts[-1] - ts[0] >= 10, ts   # points from before the intake came back

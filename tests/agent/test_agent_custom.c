@@ -200,6 +200,10 @@ static void test_python_rates(void **state)
 	assert_non_null(m = metric(&r, "latency.95percentile"));
 	assert_true(m->value == 0.25);
 	assert_non_null(metric(&r, "latency.count"));
+	assert_non_null(m = metric(&r, "counter.up"));
+	assert_int_equal(m->type, LC_METRIC_SERVICE_CHECK);
+	assert_true(m->value == 0);
+	assert_string_equal(m->message, "fine");
 
 	run_again(&r, "counter");
 	if (r.errors.len)

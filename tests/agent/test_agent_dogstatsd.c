@@ -115,8 +115,37 @@ static void test_malformed(void **state)
 	bad("m:1|g|#a|#b", "unexpected section '|#b'");
 	bad("m:1|g|", "unexpected section '|'");
 	bad("m:1|g|#a\tb", "control character");
-	bad("_sc|my.check|0", "service checks and events are not supported");
-	bad("_e{5,4}:title|text", "service checks and events are not supported");
+	bad("_e{5,4}:title|text", "events are not supported");
+	bad("_sc|my.check|4", "bad status '4'");
+	bad("_sc|my.check|ok", "bad status 'ok'");
+	bad("_sc|my.check", "expected '_sc|name|status'");
+	bad("_sc||0", "expected '_sc|name|status'");
+	bad("_sc|my check|0", "may only hold letters");
+	bad("_sc|my.check|0|x:1", "unexpected section '|x:1'");
+}
+
+/* Service checks, as DogStatsD and lab_check_runner.py write them. */
+static void test_service_checks(void **state)
+{
+	static const char line[] = "_sc|lab.db.can_connect|2|d:1700000000|h:db1|#db:lab,port:5432"
+				   "|m:connection refused\\nretrying|later";
+	struct lc_metrics out = LC_METRICS_INIT;
+	struct lc_error err = LC_ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(lc_dogstatsd_parse_line(&out, line, strlen(line), &err), 0);
+	assert_int_equal(out.nr, 1);
+	assert_int_equal(out.v[0].type, LC_METRIC_SERVICE_CHECK);
+	assert_string_equal(out.v[0].name, "lab.db.can_connect");
+	assert_true(out.v[0].value == 2);
+	assert_int_equal(out.v[0].tags.nr, 2);
+	assert_string_equal(out.v[0].tags.v[1], "port:5432");
+	/* the message is the rest of the line, '|' included; \\n a new line */
+	assert_string_equal(out.v[0].message, "connection refused\nretrying|later");
+	assert_int_equal(lc_dogstatsd_parse_line(&out, "_sc|up|0", 8, &err), 0);
+	assert_true(out.v[1].value == 0);
+	assert_string_equal(out.v[1].message, "");
+	lc_metrics_release(&out);
 }
 
 static void test_name_limit(void **state)
@@ -177,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_count_and_rate),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_service_checks),
 		cmocka_unit_test(test_name_limit),
 		cmocka_unit_test(test_text),
 	};

@@ -154,6 +154,20 @@ static void test_series_json(void **state)
 	lc_series_json(&json, NULL, 0);
 	assert_string_equal(json.buf, "{\"series\":[]}");
 
+	/* a service check goes to check_run, not to series */
+	m = lc_metrics_add(&l, "db.up", 2, LC_METRIC_SERVICE_CHECK);
+	m->message = lc_xstrdup("refused");
+	lc_tags_adds(&m->tags, "db:lab");
+	lc_metrics_decorate(&l, 2, &b, NULL, 1700000001, 10);
+	lc_buf_reset(&json);
+	lc_series_json(&json, l.v + 2, 1);
+	assert_string_equal(json.buf, "{\"series\":[]}");
+	lc_buf_reset(&json);
+	lc_check_runs_json(&json, l.v, l.nr);
+	assert_string_equal(json.buf,
+		"[{\"check\":\"db.up\",\"host_name\":\"h\",\"timestamp\":1700000001,"
+		"\"status\":2,\"message\":\"refused\",\"tags\":[\"a:b\",\"env:prod\",\"db:lab\"]}]");
+
 	lc_buf_release(&json);
 	lc_metrics_release(&l);
 	lc_metric_base_release(&b);
