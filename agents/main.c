@@ -22,6 +22,7 @@
 #include "error.h"
 #include "metric.h"
 #include "status.h"
+#include "metadata.h"
 #include "submit.h"
 
 #define DEFAULT_STATUS_FILE "/var/lib/lab-agent/status.json"
@@ -208,7 +209,7 @@ static void load_config(struct agent *a, int initial)
 	struct lc_agent_conf conf = LC_AGENT_CONF_INIT;
 	struct lc_error err = LC_ERROR_INIT;
 	struct lc_tags names = LC_TAGS_INIT;
-	struct lc_buf url = LC_BUF_INIT;
+	struct lc_buf url = LC_BUF_INIT, meta = LC_BUF_INIT;
 	char *conf_error = NULL;
 	size_t i;
 
@@ -239,6 +240,10 @@ static void load_config(struct agent *a, int initial)
 	lc_metric_base_release(&a->base);
 	lc_metric_base_init(&a->base, a->conf.hostname, &a->conf.tags, a->conf.env);
 	lc_submit_configure(a->submit, a->conf.intake, a->conf.api_key);
+	/* the host and its host tags, for the host map: now, then every 30 min */
+	lc_host_metadata_json(&meta, &a->conf);
+	lc_submit_set_metadata(a->submit, meta.buf);
+	lc_buf_release(&meta);
 
 	status_config(a, conf_error);
 	if (conf_error || a->confs.errors.nr)

@@ -27,6 +27,8 @@ struct lc_submit {
 	char *intake;
 	char *api_key;
 	struct lc_submit_stats st;
+	char *metadata;        /* the host metadata body, or NULL */
+	time_t metadata_due;   /* when to send it (0: now) */
 	CURL *curl;            /* used by whoever flushes: one at a time */
 	int global_init;
 };
@@ -73,6 +75,7 @@ void lc_submit_free(struct lc_submit *s)
 		curl_easy_cleanup(s->curl);
 	lc_metrics_release(&s->buf);
 	free(s->intake);
+	free(s->metadata);
 	wipe_free(s->api_key);
 	free(s->st.last_error);
 	pthread_cond_destroy(&s->wake);
@@ -260,6 +263,14 @@ out:
 	return rc;
 }
 
+/* A POST failed: count it and keep its message (lock held). */
+static void failed_locked(struct lc_submit *s, const struct lc_error *err)
+{
+	s->st.failed++;
+	free(s->st.last_error);
+	s->st.last_error = lc_xstrdup(err->msg);
+}
+
 /* Send one batch of the oldest points.  Returns 0 with *more set when
  * points remain, or an error (the batch is back at the front). */
 static int flush_batch(struct lc_submit *s, int *more, struct lc_error *err)
@@ -308,9 +319,7 @@ static int flush_batch(struct lc_submit *s, int *more, struct lc_error *err)
 		s->st.last_error = NULL;
 		lc_metrics_release(&batch);
 	} else {
-		s->st.failed++;
-		free(s->st.last_error);
-		s->st.last_error = lc_xstrdup(err->msg);
+		failed_locked(s, err);
 		if (*s->api_key) {
 			/* Back at the front, as the oldest. */
 			lc_metrics_take(&batch, &s->buf);
@@ -332,15 +341,65 @@ static int flush_batch(struct lc_submit *s, int *more, struct lc_error *err)
 	return rc;
 }
 
-/* Everything buffered when called, batch after batch, until one fails. */
+/* The host metadata, when it is due: at start, then every
+ * LC_SUBMIT_METADATA_S; after a failure, at the next flush. */
+static int flush_metadata(struct lc_submit *s, struct lc_error *err)
+{
+	struct lc_buf body = LC_BUF_INIT;
+	char *intake = NULL, *key = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->metadata && *s->api_key && time(NULL) >= s->metadata_due) {
+		lc_buf_adds(&body, s->metadata);
+		intake = lc_xstrdup(s->intake);
+		key = lc_xstrdup(s->api_key);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!key)
+		return 0;
+	rc = post(s, intake, "/intake/", key, &body, err);
+	pthread_mutex_lock(&s->lock);
+	if (!rc) {
+		s->metadata_due = time(NULL) + LC_SUBMIT_METADATA_S;
+		s->st.metadata_sent++;
+	} else {
+		failed_locked(s, err);
+	}
+	s->st.events++;
+	pthread_mutex_unlock(&s->lock);
+	lc_buf_release(&body);
+	free(intake);
+	wipe_free(key);
+	return rc;
+}
+
+/* The host metadata when due, then everything buffered when called, batch
+ * after batch, until one fails. */
 static int flush_all(struct lc_submit *s, struct lc_error *err)
 {
+	struct lc_error merr = LC_ERROR_INIT;
 	size_t rounds = s->max_points / LC_SUBMIT_BATCH + 2;
-	int more = 1, rc = 0;
+	int more = 1, rc = 0, mrc;
 
+	/* a metadata failure does not hold the points back */
+	mrc = flush_metadata(s, &merr);
 	while (more && rounds-- && !(rc = flush_batch(s, &more, err)))
 		;
+	if (!rc && mrc) {
+		*err = merr;
+		rc = mrc;
+	}
 	return rc;
+}
+
+void lc_submit_set_metadata(struct lc_submit *s, const char *body)
+{
+	pthread_mutex_lock(&s->lock);
+	free(s->metadata);
+	s->metadata = body ? lc_xstrdup(body) : NULL;
+	s->metadata_due = 0;
+	pthread_mutex_unlock(&s->lock);
 }
 
 int lc_submit_flush(struct lc_submit *s, struct lc_error *err)

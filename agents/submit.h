@@ -17,6 +17,7 @@
 #define LC_SUBMIT_FLUSH_S 10
 #define LC_SUBMIT_BATCH 1000       /* points per POST */
 #define LC_SUBMIT_BACKOFF_MAX_S 300
+#define LC_SUBMIT_METADATA_S 1800      /* host metadata: at start, then this often */
 
 struct lc_submit;
 
@@ -24,6 +25,7 @@ struct lc_submit_stats {
 	unsigned long long sent;       /* points accepted (2xx) */
 	unsigned long long failed;     /* POSTs that failed */
 	unsigned long long dropped;    /* points dropped (buffer full) */
+	unsigned long long metadata_sent;  /* host metadata payloads accepted */
 	size_t buffered;
 	time_t last_success;           /* 0: never */
 	char *last_error;              /* malloc'd copy or NULL */
@@ -41,6 +43,9 @@ int lc_submit_enabled(struct lc_submit *s);
 /* Take the metrics (from is left empty); the oldest points are dropped
  * when the buffer would exceed max_points. */
 void lc_submit_push(struct lc_submit *s, struct lc_metrics *from);
+/* The host metadata body (copied; NULL: none) to POST to <intake>/intake/
+ * with the next flush, then every LC_SUBMIT_METADATA_S. */
+void lc_submit_set_metadata(struct lc_submit *s, const char *body);
 /* Send everything buffered now, once (no retry): --once mode. */
 int lc_submit_flush(struct lc_submit *s, struct lc_error *err);
 /* Flush every interval_s seconds in a thread, with backoff on failure. */

@@ -72,17 +72,26 @@ python3 - "$T/requests.jsonl" "$T/status.json" <<'PY' || fail "intake or status 
 import json, sys, time
 reqs = [json.loads(l) for l in open(sys.argv[1])]
 assert reqs, "no request reached the intake"
-series, runs = [], []
+series, runs, meta = [], [], []
 for r in reqs:
     assert r["method"] == "POST", r["method"]
-    assert r["path"] in ("/api/v1/series", "/api/v1/check_run"), r["path"]
+    assert r["path"] in ("/api/v1/series", "/api/v1/check_run", "/intake/"), r["path"]
     h = {k.lower(): v for k, v in r["headers"].items()}
     assert h.get("dd-api-key") == "test-key-123", h
     assert h.get("content-type") == "application/json", h
     if r["path"] == "/api/v1/series":
         series += json.loads(r["body"])["series"]
+    elif r["path"] == "/intake/":
+        meta.append(json.loads(r["body"]))
     else:
         runs += json.loads(r["body"])
+# the host metadata, once, with the host tags the host map filters on
+assert len(meta) == 1, meta
+m = meta[0]
+assert m["internalHostname"] == "lab-test-host" and m["meta"]["hostname"] == "lab-test-host", m
+assert m["host-tags"] == {"system": ["project:datadog-lab", "role:test", "env:testing"]}, m
+assert m["os"] and m["agentVersion"] and m["agentFlavor"] == "lab_agent", m
+assert "test-key-123" not in json.dumps(m), "the api key is in the metadata body"
 # the check's service check, as the real agent sends one
 assert len(runs) == 1, runs
 sc = runs[0]
@@ -176,8 +185,9 @@ DOWN_PORT=$PORT
 rc=0
 "$AGENT" -c "$C" --once --status-file "$T/status.json" 2>"$T/down-once.log" || rc=$?
 [ "$rc" = 1 ] || fail "--once with the intake down exited $rc, expected 1"
+# two POSTs failed: the host metadata and the series
 json_true "$T/status.json" '
-d["intake"]["failed"] == 1 and d["intake"]["sent"] == 0 and
+d["intake"]["failed"] == 2 and d["intake"]["sent"] == 0 and
 "127.0.0.1" in d["intake"]["last_error"] and
 d["checks"]["my_metric"]["runs"] == 1' || fail "status with the intake down (--once)"
 ok "--once with the intake down: exit 1, failure in the status"
@@ -217,8 +227,13 @@ series = [s for r in reqs if r["path"] == "/api/v1/series"
 ts = sorted(s["points"][0][0] for s in series if s["metric"] == "my_metric")
 assert len(ts) >= 3, ts
 assert ts[-1] - ts[0] >= 10, ts   # points from before the intake came back
+# the host metadata: sent once the intake was back, with the reloaded tags,
+# and not again at every flush
+meta = [json.loads(r["body"]) for r in reqs if r["path"] == "/intake/"]
+assert len(meta) == 1, meta
+assert "reloaded:yes" in meta[0]["host-tags"]["system"], meta
 PY
-ok "retry with backoff delivers the buffered points"
+ok "retry with backoff delivers the buffered points and the host metadata, once"
 
 kill -TERM "$AGENT_PID"
 for _ in $(seq 150); do

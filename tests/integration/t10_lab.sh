@@ -88,6 +88,11 @@ PY
 ok "every agent reports its hostname, tags and env; my_metric (an AgentCheck) is in 0..1000"
 
 for i in $(seq 1 60); do grep -q '/api/v1/series' "$T/intake.log" 2>/dev/null && break; sleep 0.5; done
+# each agent sends its host metadata with its first flush (10 s after start)
+for i in $(seq 1 60); do
+	[ "$(grep -c '"path": *"/intake/"' "$T/intake.log" 2>/dev/null)" -ge 5 ] && break
+	sleep 0.5
+done
 python3 - "$T/intake.log" "$DD_API_KEY" <<'PY' || fail "intake"
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
@@ -105,8 +110,20 @@ assert isinstance(ts, int) and isinstance(v, (int, float)), s
 assert "env:development:local" in s["tags"], s
 hosts = {x["host"] for r in series for x in json.loads(r["body"])["series"]}
 print("intake got series from", sorted(hosts))
+# every agent's host metadata: its host tags, as the host map filters on them
+meta = {}
+for r in reqs:
+    if r["method"] == "POST" and r["path"] == "/intake/":
+        m = json.loads(r["body"])
+        meta[m["internalHostname"]] = m["host-tags"]["system"]
+want = {"postgresql": "role:storage", "chaos_engine": "role:chaos", "demo_api": "role:demo:api",
+        "twitter_collector": "role:data-collection", "frontend": "role:web"}
+for host, role in want.items():
+    assert host in meta, (host, sorted(meta))
+    for t in (role, "env:development:local", "project:datadog-lab"):
+        assert t in meta[host], (host, meta[host])
 PY
-ok "the agents submit series with the right shape and headers to the local intake"
+ok "the agents submit series and their host metadata (host tags) to the local intake"
 
 lab status > "$T/status.txt" || { cat "$T/status.txt"; fail "status exit"; }
 grep -q "agent sees: hostname=chaos_engine env=development:local" "$T/status.txt" || fail "status: $(cat "$T/status.txt")"
