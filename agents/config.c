@@ -1,6 +1,7 @@
 /* config.c - datadog.yaml and the checks of conf.d/ and checks.d/. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -165,6 +166,7 @@ void lc_agent_conf_release(struct lc_agent_conf *c)
 	free(c->hostname);
 	lc_tags_release(&c->tags);
 	free(c->env);
+	free(c->bind_host);
 	memset(c, 0, sizeof(*c));
 	c->log_level = LC_LOG_INFO;
 }
@@ -178,6 +180,9 @@ void lc_agent_conf_defaults(struct lc_agent_conf *out)
 	out->hostname = system_hostname();
 	out->env = lc_xstrdup("");
 	out->log_level = LC_LOG_INFO;
+	out->apm_enabled = 1;
+	out->apm_port = 8126;
+	out->bind_host = lc_xstrdup("127.0.0.1");
 }
 
 static int valid_site(const char *s)
@@ -191,6 +196,33 @@ static int valid_site(const char *s)
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-'))
 			return 0;
 	return 1;
+}
+
+/* apm_config: enabled (a boolean) and receiver_port (1-65535); the other
+ * keys of the real agent's apm_config are left alone. */
+static int parse_apm(struct lc_agent_conf *c, const struct lc_node *apm, struct lc_error *err)
+{
+	const struct lc_node *v;
+	long port;
+
+	if (lc_node_is_null(apm))
+		return 0;
+	if (apm->kind != LC_NODE_MAP)
+		return lc_node_error(err, LC_EPARSE, apm, "apm_config must be a map");
+	if ((v = lc_node_get(apm, "enabled")) && !lc_node_is_null(v)) {
+		if (v->kind != LC_NODE_SCALAR ||
+		    (strcmp(v->str, "true") && strcmp(v->str, "false")))
+			return lc_node_error(err, LC_EPARSE, v,
+					     "apm_config.enabled must be true or false");
+		c->apm_enabled = !strcmp(v->str, "true");
+	}
+	if ((v = lc_node_get(apm, "receiver_port")) && !lc_node_is_null(v)) {
+		if (lc_node_int(&port, v, 1, 65535, NULL) < 0)
+			return lc_node_error(err, LC_EPARSE, v,
+					     "apm_config.receiver_port must be a port (1-65535)");
+		c->apm_port = (unsigned)port;
+	}
+	return 0;
 }
 
 static int parse_agent_conf(struct lc_agent_conf *c, const struct lc_node *root,
@@ -257,7 +289,18 @@ static int parse_agent_conf(struct lc_agent_conf *c, const struct lc_node *root,
 		return lc_node_error(err, LC_EPARSE, lc_node_get(root, "log_level"),
 				     "unknown log_level '%s' (expected one of: debug, info, warn, error, off)",
 				     s);
-	return 0;
+	if ((rc = get_str(&s, root, "bind_host", err)))
+		return rc;
+	if (s && *s) {
+		struct in_addr a;
+
+		if (strcmp(s, "localhost") && inet_pton(AF_INET, s, &a) != 1)
+			return lc_node_error(err, LC_EPARSE, lc_node_get(root, "bind_host"),
+					     "bind_host must be an IPv4 address or localhost, not '%s'", s);
+		free(c->bind_host);
+		c->bind_host = lc_xstrdup(strcmp(s, "localhost") ? s : "127.0.0.1");
+	}
+	return parse_apm(c, lc_node_get(root, "apm_config"), err);
 }
 
 int lc_agent_conf_load(struct lc_agent_conf *out, const char *dir,

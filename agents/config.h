@@ -34,9 +34,15 @@ struct lc_agent_conf {
 	struct lc_tags tags;   /* as written */
 	char *env;             /* "" when unset */
 	enum lc_log_level log_level;
+	/* apm_config: the trace receiver on 127.0.0.1 (enabled: default true;
+	 * receiver_port: default 8126) */
+	int apm_enabled;
+	unsigned apm_port;
+	char *bind_host;       /* the address its servers listen on (IPv4; default 127.0.0.1) */
 };
 
-#define LC_AGENT_CONF_INIT { NULL, NULL, NULL, NULL, NULL, LC_TAGS_INIT, NULL, LC_LOG_INFO }
+#define LC_AGENT_CONF_INIT { NULL, NULL, NULL, NULL, NULL, LC_TAGS_INIT, NULL, LC_LOG_INFO, 1, \
+			     8126, NULL }
 
 /* Load dir/datadog.yaml.  A missing file is an error (LC_EIO); so is any
  * known key with a bad value (LC_EPARSE, positioned).  On failure out holds

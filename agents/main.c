@@ -22,7 +22,9 @@
 #include "error.h"
 #include "metric.h"
 #include "status.h"
+#include "apm.h"
 #include "metadata.h"
+#include "receiver.h"
 #include "submit.h"
 
 #define DEFAULT_STATUS_FILE "/var/lib/lab-agent/status.json"
@@ -43,6 +45,11 @@ struct agent {
 	struct lc_metric_base base;
 	struct lc_status status;
 	struct lc_submit *submit;
+	struct lc_apm *apm;            /* daemon mode: the traces received */
+	struct lc_receiver *receiver;  /* NULL: off (apm_config, --once) */
+	unsigned receiver_port;
+	char receiver_host[48];
+	double next_apm_flush;
 	unsigned long long intake_events;
 	unsigned long long intake_failed, intake_dropped;
 	char *status_error;    /* last failure to write the status file */
@@ -376,6 +383,66 @@ static void run_due(struct agent *a)
 	}
 }
 
+/* The trace receiver as apm_config and bind_host say (daemon mode only):
+ * started, moved, or stopped. */
+static void apply_apm(struct agent *a)
+{
+	struct lc_error err = LC_ERROR_INIT;
+	char state[64];
+
+	if (a->once || !a->apm)
+		return;
+	if (a->receiver && (!a->conf.apm_enabled || a->conf.apm_port != a->receiver_port ||
+			    strcmp(a->conf.bind_host, a->receiver_host))) {
+		lc_receiver_stop(a->receiver);
+		a->receiver = NULL;
+		lc_apm_set_receiver(a->apm, "off");
+	}
+	if (a->receiver || !a->conf.apm_enabled)
+		return;
+	if (lc_receiver_start(&a->receiver, a->conf.bind_host, a->conf.apm_port, a->apm,
+			      a->conf.env, &err) < 0) {
+		agent_log(a, LC_LOG_ERROR, "%s; traces are not received", err.msg);
+		lc_apm_set_receiver(a->apm, err.msg);
+		return;
+	}
+	a->receiver_port = a->conf.apm_port;
+	snprintf(a->receiver_host, sizeof(a->receiver_host), "%s", a->conf.bind_host);
+	snprintf(state, sizeof(state), "listening on %s:%u", a->receiver_host, a->receiver_port);
+	lc_apm_set_receiver(a->apm, state);
+	agent_log(a, LC_LOG_INFO, "trace receiver %s", state);
+}
+
+/* Every flush interval: the trace metrics into the submission, the APM
+ * part of the status.  1 when the status changed. */
+static int flush_apm(struct agent *a, double now)
+{
+	struct lc_metrics got = LC_METRICS_INIT;
+	size_t n;
+
+	if (!a->apm || now < a->next_apm_flush)
+		return 0;
+	a->next_apm_flush = now + LC_SUBMIT_FLUSH_S;
+	n = lc_apm_take(a->apm, &got);
+	if (n) {
+		/* the host and its tags; env comes from the spans */
+		struct lc_metric_base base = LC_METRIC_BASE_INIT;
+
+		lc_metric_base_init(&base, a->conf.hostname, &a->conf.tags, "");
+		lc_metrics_decorate(&got, 0, &base, NULL, (long long)time(NULL),
+				    LC_SUBMIT_FLUSH_S);
+		lc_metric_base_release(&base);
+		if (lc_submit_enabled(a->submit))
+			lc_submit_push(a->submit, &got);
+		lc_metrics_release(&got);
+	}
+	if (!lc_apm_changed(a->apm) && a->status.apm)
+		return 0;
+	lc_node_free(a->status.apm);
+	a->status.apm = lc_apm_status(a->apm, now);
+	return 1;
+}
+
 static int run_once(struct agent *a)
 {
 	struct lc_error err = LC_ERROR_INIT;
@@ -397,17 +464,24 @@ static int run_loop(struct agent *a)
 		agent_log(a, LC_LOG_ERROR, "%s", err.msg);
 		return 1;
 	}
+	a->apm = lc_apm_new();
+	apply_apm(a);
+	a->next_apm_flush = lc_clock_now() + LC_SUBMIT_FLUSH_S;
+	a->status.apm = lc_apm_status(a->apm, lc_clock_now());
 	write_status(a);
 	while ((sig = take_signal()) != SIG_STOP) {
 		double now, next;
+		int changed;
 
 		if (sig == SIG_RELOAD) {
 			agent_log(a, LC_LOG_INFO, "SIGHUP: reloading the configuration");
 			load_config(a, 0);
+			apply_apm(a);
 			write_status(a);
 		}
 		run_due(a);
-		if (sync_intake(a))
+		changed = flush_apm(a, lc_clock_now());
+		if (sync_intake(a) || changed)
 			write_status(a);
 		now = lc_clock_now();
 		next = lc_checks_next_due(&a->checks, now);
@@ -415,6 +489,10 @@ static int run_loop(struct agent *a)
 		wait_for(next - now < 1 ? next - now : 1);
 	}
 	agent_log(a, LC_LOG_INFO, "stopping");
+	lc_receiver_stop(a->receiver);
+	a->receiver = NULL;
+	a->next_apm_flush = 0;
+	flush_apm(a, lc_clock_now());   /* what came in since the last flush */
 	lc_submit_stop(a->submit);
 	sync_intake(a);
 	write_status(a);
@@ -487,6 +565,7 @@ int main(int argc, char **argv)
 	rc = a.once ? run_once(&a) : run_loop(&a);
 
 	lc_submit_free(a.submit);
+	lc_apm_free(a.apm);
 	lc_checks_release(&a.checks);
 	lc_check_confs_release(&a.confs);
 	lc_metric_base_release(&a.base);

@@ -42,6 +42,7 @@ void lc_status_release(struct lc_status *st)
 		check_release(&st->checks[i]);
 	free(st->checks);
 	free(st->intake.last_error);
+	lc_node_free(st->apm);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -185,6 +186,8 @@ void lc_status_render(struct lc_buf *out, const struct lc_status *st)
 	lc_json_set(in, "buffered", lc_json_int((long long)st->intake.buffered));
 	lc_json_set(in, "last_success", time_node(st->intake.last_success));
 	lc_json_set(in, "last_error", lc_json_str(st->intake.last_error));
+	if (st->apm)
+		lc_json_set(o, "apm", lc_node_dup(st->apm));
 	lc_json_write(out, o, 2);
 	lc_buf_addc(out, '\n');
 	lc_node_free(o);

@@ -54,6 +54,7 @@ struct lc_status {
 	struct lc_status_check *checks;
 	size_t n_checks, alloc;
 	struct lc_status_intake intake;
+	struct lc_node *apm;   /* the trace receiver's part (apm.h), NULL: none */
 };
 
 #define LC_STATUS_INIT { 0 }

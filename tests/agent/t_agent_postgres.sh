@@ -59,7 +59,8 @@ YAML
 	|| fail "--once exited $?"
 python3 - "$T/requests.jsonl" "$T/status.json" <<'PY' || fail "postgres metrics"
 import json, sys
-series = [s for l in open(sys.argv[1]) for s in json.loads(json.loads(l)["body"])["series"]]
+series = [s for l in open(sys.argv[1]) for r in [json.loads(l)] if r["path"] == "/api/v1/series"
+          for s in json.loads(r["body"])["series"]]
 pg = [s for s in series if s["metric"].startswith("postgresql.")]
 size = {t[3:]: s["points"][0][1] for s in pg if s["metric"] == "postgresql.database_size"
         for t in s["tags"] if t.startswith("db:")}

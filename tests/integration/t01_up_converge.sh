@@ -29,6 +29,7 @@ for h in "${HOSTS[@]}"; do
 	grep -qx "  enabled: true" "$T/dd.yaml" || fail "$h: apm edit"
 	grep -A2 -x "process_config:" "$T/dd.yaml" | grep -qx "    enabled: true" || fail "$h: process edit"
 	grep -qx "log_level: info" "$T/dd.yaml" || fail "$h: log_level edit"
+	grep -qx "bind_host: $(addr "$h")" "$T/dd.yaml" || fail "$h: bind_host"
 	[ "$(hssh "$h" stat -c %a /etc/datadog-agent/conf.d/system.yaml)" = 644 ] || fail "$h: system.yaml"
 	hssh "$h" cat /etc/datadog-agent/conf.d/system.yaml | cmp -s - "$LC_SOURCE_DIR/roles/base/files/conf.d/system.yaml" \
 		|| fail "$h: system.yaml content"

@@ -125,6 +125,27 @@ for host, role in want.items():
 PY
 ok "the agents submit series and their host metadata (host tags) to the local intake"
 
+# every agent's trace receiver, on its host's own address
+for h in "${HOSTS[@]}"; do
+	curl -fsS --max-time 5 "http://$(addr "$h"):8126/info" | grep -q '"/v0.4/traces"' ||
+		fail "$h: no trace receiver on $(addr "$h"):8126"
+done
+curl -fsS --max-time 5 -X PUT -H 'Content-Type: application/json' \
+	--data '[[{"trace_id":1,"span_id":1,"parent_id":0,"name":"flask.request","service":"demo-api","resource":"GET /api/apm","duration":5000000,"meta":{"http.status_code":"200"}}]]' \
+	"http://$(addr demo_api):8126/v0.3/traces" | grep -qx OK || fail "demo_api's receiver refused a trace"
+for i in $(seq 1 30); do
+	hssh demo_api cat /var/lib/lab-agent/status.json > "$T/demo.json"
+	python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["apm"]; sys.exit(a["payloads"] < 1)' "$T/demo.json" && break
+	sleep 0.5
+done
+python3 - "$T/demo.json" "$(addr demo_api)" <<'PY' || fail "demo_api apm status: $(cat "$T/demo.json")"
+import json, sys
+a = json.load(open(sys.argv[1]))["apm"]
+assert a["receiver"] == "listening on %s:8126" % sys.argv[2], a
+assert a["payloads"] == 1 and a["services"]["demo-api"]["hits"] == 1, a
+PY
+ok "each agent receives traces on its own address :8126"
+
 lab status > "$T/status.txt" || { cat "$T/status.txt"; fail "status exit"; }
 grep -q "agent sees: hostname=chaos_engine env=development:local" "$T/status.txt" || fail "status: $(cat "$T/status.txt")"
 grep -q "service twitter-collector: running" "$T/status.txt" || fail "status services"
