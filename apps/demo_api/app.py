@@ -1,18 +1,26 @@
 #!/usr/bin/env python3
-"""The lab's demo API (Flask): small JSON endpoints that look like traced work.
+"""The lab's demo API (Flask), traced: every request is a flask.request span
+sent to the monitoring agent, with nested spans for the work it does.
 
 Listens on $APP_HOST:$APP_PORT (default 127.0.0.1:8081). The service, env and
-version reported come from DD_SERVICE, DD_ENV and DD_VERSION, the unified
-service tags the agent uses.
+version on every span come from DD_SERVICE, DD_ENV and DD_VERSION, the
+unified service tags. Under ddtrace-run, ddtrace traces it; otherwise
+labtrace.py (next to this file) sends the same spans. Log lines carry
+dd.trace_id and dd.span_id.
 """
+import logging
 import os
 import random
 import time
-import uuid
 
 from flask import Flask, jsonify
 
-app = Flask(__name__)
+import labtrace
+
+labtrace.setup_logging()
+log = logging.getLogger("demo_api")
+tracer = labtrace.tracer()
+app = labtrace.trace_flask(Flask(__name__))
 
 
 def tags():
@@ -23,27 +31,20 @@ def tags():
     }
 
 
-def new_id():
-    return random.getrandbits(63)
+def ids():
+    trace_id, span_id = labtrace.current_ids()
+    return {"trace_id": str(trace_id), "span_id": str(span_id)}
 
 
-def timed(name, resource, parent_id, trace_id, work_s):
-    """Do (sleep) a little work and describe it as one span."""
-    start = time.time()
-    time.sleep(work_s)
-    return {
-        "trace_id": trace_id,
-        "span_id": new_id(),
-        "parent_id": parent_id,
-        "name": name,
-        "resource": resource,
-        "start": start,
-        "duration_ms": round((time.time() - start) * 1000, 3),
-    }
+def work(name, resource, seconds, service=None):
+    """A little (slept) work, as one span under the current one."""
+    with tracer.trace(name, service=service, resource=resource):
+        time.sleep(seconds)
 
 
 @app.route("/")
 def index():
+    log.info("index")
     return jsonify(tags())
 
 
@@ -54,42 +55,34 @@ def health():
 
 @app.route("/api/apm")
 def apm():
-    """One fake traced operation: a request span and its children."""
-    trace_id, root_id = new_id(), new_id()
-    start = time.time()
-    children = [
-        timed("postgres.query", "SELECT * FROM tweets", root_id, trace_id,
-              random.uniform(0.001, 0.01)),
-        timed("http.request", "GET /tweets/last/5", root_id, trace_id,
-              random.uniform(0.001, 0.01)),
-    ]
-    root = {
-        "trace_id": trace_id, "span_id": root_id, "parent_id": 0,
-        "name": "flask.request", "resource": "GET /api/apm", "start": start,
-        "duration_ms": round((time.time() - start) * 1000, 3),
-    }
-    return jsonify(trace=trace_id, spans=[root] + children, **tags())
+    """A traced request and the calls it makes."""
+    log.info("apm: two calls")
+    work("postgres.query", "SELECT * FROM tweets", random.uniform(0.001, 0.01),
+         service="postgres")
+    work("http.request", "GET /tweets/last/5", random.uniform(0.001, 0.01))
+    return jsonify(trace=ids(), **tags())
 
 
 @app.route("/api/trace")
 def trace():
-    """Simulated nested work: a job, its steps and their sub-steps, timed."""
-    trace_id = uuid.uuid4().hex
-    t0 = time.perf_counter()
+    """Nested manual spans: a job, its steps and their parts."""
+    log.info("trace: job.run")
     steps = []
-    for name in ("load", "transform", "store"):
-        s0 = time.perf_counter()
-        subs = []
-        for i in range(random.randint(1, 3)):
-            u0 = time.perf_counter()
-            time.sleep(random.uniform(0.001, 0.005))
-            subs.append({"name": "%s.part%d" % (name, i + 1),
-                         "duration_ms": round((time.perf_counter() - u0) * 1000, 3)})
-        steps.append({"name": name, "children": subs,
-                      "duration_ms": round((time.perf_counter() - s0) * 1000, 3)})
-    return jsonify(trace_id=trace_id, operation="job.run", steps=steps,
-                   duration_ms=round((time.perf_counter() - t0) * 1000, 3),
-                   **tags())
+    with tracer.trace("job.run", resource="job.run"):
+        for name in ("load", "transform", "store"):
+            with tracer.trace("job.step", resource=name):
+                parts = random.randint(1, 3)
+                for i in range(parts):
+                    work("job.part", "%s.part%d" % (name, i + 1), random.uniform(0.001, 0.005))
+            steps.append({"name": name, "parts": parts})
+    return jsonify(trace=ids(), operation="job.run", steps=steps, **tags())
+
+
+@app.route("/api/boom")
+def boom():
+    """An exception in a handler: a 500, and an error on the span."""
+    log.info("boom: about to fail")
+    raise RuntimeError("the demo fails on purpose")
 
 
 if __name__ == "__main__":

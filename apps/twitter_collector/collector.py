@@ -11,7 +11,12 @@ Two threads:
 
 The database may be down at any time: the ingest thread waits and retries
 (with backoff) and the HTTP side answers 503 / db:false until it is back.
-Only Debian packages: python3 and python3-psycopg2.
+
+Traced (labtrace.py, next to this file, or ddtrace under ddtrace-run): an
+http.request span per request, a postgres.query span (service postgres) per
+query, DD_SERVICE/DD_ENV/DD_VERSION on each; log lines carry dd.trace_id and
+dd.span_id.  Only Debian packages: python3, python3-psycopg2 and
+python3-msgpack.
 """
 import datetime
 import itertools
@@ -29,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import psycopg2
 import psycopg2.errors
 
+import labtrace
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS tweets (
@@ -44,6 +51,15 @@ LAST = """SELECT id, username, text, created_at FROM tweets
 ORDER BY id DESC LIMIT %s"""
 
 log = logging.getLogger("twitter_collector")
+tracer = labtrace.tracer()
+
+
+def execute(cur, sql, args=None):
+    """cur.execute(sql, args) as a postgres.query span."""
+    with tracer.trace("postgres.query", service="postgres", span_type="sql",
+                      resource=" ".join(sql.split())[:200]) as span:
+        span.set_tag("db.system", "postgresql")
+        return cur.execute(sql, args)
 
 
 def env(name, default=None):
@@ -184,7 +200,7 @@ class Ingest(threading.Thread):
             try:
                 conn = connect(self.cfg)
                 with conn.cursor() as cur:
-                    cur.execute(SCHEMA)
+                    execute(cur, SCHEMA)
                 self.conn = conn
                 log.info("connected to PostgreSQL at %s:%s/%s", self.cfg.pg["host"],
                          self.cfg.pg["port"], self.cfg.pg["dbname"])
@@ -207,7 +223,7 @@ class Ingest(threading.Thread):
         while True:
             try:
                 with self.db().cursor() as cur:
-                    cur.execute("SELECT max(id) FROM tweets")
+                    execute(cur, "SELECT max(id) FROM tweets")
                     top = cur.fetchone()[0]
                 return 0 if top is None else top // stride + 1
             except psycopg2.Error as exc:
@@ -218,7 +234,7 @@ class Ingest(threading.Thread):
         while True:
             try:
                 with self.db().cursor() as cur:
-                    cur.execute(INSERT, post)
+                    execute(cur, INSERT, post)
                     return cur.rowcount
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
                 log.error("insert of post %d failed (%s); reconnecting",
@@ -262,6 +278,11 @@ class Handler(BaseHTTPRequestHandler):
     cfg = None  # set in main
 
     def send_json(self, status, body):
+        span = tracer.current_span()
+        if span is not None:
+            span.set_tag("http.status_code", status)
+            if status >= 500:
+                span.error = 1
         data = json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -272,19 +293,24 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split("?", 1)[0].rstrip("/") or "/"
-        if path == "/tweets/last/5":
-            self.last(5)
-        elif path == "/health":
-            self.health()
-        else:
-            self.send_json(404, {"error": "not found"})
+        known = path in ("/tweets/last/5", "/health")
+        with tracer.trace("http.request", span_type="web",
+                          resource="GET %s" % (path if known else "404")) as span:
+            span.set_tag("http.method", "GET")
+            span.set_tag("http.url", path)
+            if path == "/tweets/last/5":
+                self.last(5)
+            elif path == "/health":
+                self.health()
+            else:
+                self.send_json(404, {"error": "not found"})
 
     def last(self, n):
         try:
             conn = connect(self.cfg)
             try:
                 with conn.cursor() as cur:
-                    cur.execute(LAST, (n,))
+                    execute(cur, LAST, (n,))
                     rows = cur.fetchall()
             finally:
                 conn.close()
@@ -302,7 +328,7 @@ class Handler(BaseHTTPRequestHandler):
             conn = connect(self.cfg)
             try:
                 with conn.cursor() as cur:
-                    cur.execute("SELECT 1")
+                    execute(cur, "SELECT 1")
                 ok = True
             finally:
                 conn.close()
@@ -315,9 +341,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    logging.basicConfig(stream=sys.stderr,
-                        level=env("LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(threadName)s: %(message)s")
+    labtrace.setup_logging(env("LOG_LEVEL", "INFO").upper())
     cfg = Config()
     if not cfg.source.startswith(("http://", "https://")) and not os.access(cfg.source, os.R_OK):
         log.error("STREAM_SOURCE %s: not a readable file nor an http(s):// URL", cfg.source)

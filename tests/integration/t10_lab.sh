@@ -131,20 +131,66 @@ for h in "${HOSTS[@]}"; do
 		fail "$h: no trace receiver on $(addr "$h"):8126"
 done
 curl -fsS --max-time 5 -X PUT -H 'Content-Type: application/json' \
-	--data '[[{"trace_id":1,"span_id":1,"parent_id":0,"name":"flask.request","service":"demo-api","resource":"GET /api/apm","duration":5000000,"meta":{"http.status_code":"200"}}]]' \
+	--data '[[{"trace_id":1,"span_id":1,"parent_id":0,"name":"probe.request","service":"probe","resource":"GET /probe","duration":5000000,"meta":{"http.status_code":"200"}}]]' \
 	"http://$(addr demo_api):8126/v0.3/traces" | grep -qx OK || fail "demo_api's receiver refused a trace"
 for i in $(seq 1 30); do
 	hssh demo_api cat /var/lib/lab-agent/status.json > "$T/demo.json"
-	python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["apm"]; sys.exit(a["payloads"] < 1)' "$T/demo.json" && break
+	python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["apm"]; sys.exit("probe" not in a["services"])' "$T/demo.json" && break
 	sleep 0.5
 done
 python3 - "$T/demo.json" "$(addr demo_api)" <<'PY' || fail "demo_api apm status: $(cat "$T/demo.json")"
 import json, sys
 a = json.load(open(sys.argv[1]))["apm"]
 assert a["receiver"] == "listening on %s:8126" % sys.argv[2], a
-assert a["payloads"] == 1 and a["services"]["demo-api"]["hits"] == 1, a
+assert a["services"]["probe"]["hits"] == 1 and a["refused"]["total"] == 0, a
 PY
 ok "each agent receives traces on its own address :8126"
+
+# The traced apps: traffic at demo_api and the collector, then what the
+# agents derived from their spans, as the fake intake received it.
+for p in / /api/apm /api/trace /api/nope /api/boom; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://$(addr demo_api):8081$p")
+	case $p in
+	/api/nope) [ "$code" = 404 ] ;;
+	/api/boom) [ "$code" = 500 ] ;;
+	*) [ "$code" = 200 ] ;;
+	esac || fail "demo_api $p answered $code"
+done
+http_get "http://$(addr twitter_collector):8082/tweets/last/5" > /dev/null || fail "collector"
+cat > "$T/apm_check.py" <<'PY'
+import json, sys
+series = [s for l in open(sys.argv[1]) for r in [json.loads(l)]
+          if r["method"] == "POST" and r["path"] == "/api/v1/series"
+          for s in json.loads(r["body"])["series"]]
+def total(metric, *tags):
+    got = [s for s in series if s["metric"] == metric and all(t in s["tags"] for t in tags)]
+    assert got, (metric, tags)
+    return sum(s["points"][0][1] for s in got)
+demo = ("service:demo-api", "env:development:local")
+for res in ("GET /", "GET /api/apm", "GET /api/trace"):
+    assert total("trace.flask.request.hits", "resource_name:" + res, "http.status_code:200", *demo) >= 1, res
+    assert total("trace.flask.request.errors", "resource_name:" + res, *demo) == 0, res
+# a 404 is a hit with its status code, not an error; an exception (500) is an error
+assert total("trace.flask.request.hits", "resource_name:GET 404", "http.status_code:404", *demo) >= 1
+assert total("trace.flask.request.errors", "resource_name:GET 404", *demo) == 0
+assert total("trace.flask.request.errors", "resource_name:GET /api/boom", "http.status_code:500", *demo) >= 1
+# every span carries the version (the deployed commit)
+assert all(any(t.startswith("version:") for t in s["tags"])
+           for s in series if s["metric"].startswith("trace.flask.")), "no version tag"
+assert total("trace.http.request.hits", "service:twitter-collector",
+             "resource_name:GET /tweets/last/5", "http.status_code:200") >= 1
+assert total("trace.postgres.query.hits", "service:postgres", "env:development:local") >= 1
+# the nested manual spans of /api/trace are not service entries
+assert not [s for s in series if s["metric"].startswith("trace.job.")], "job spans counted"
+PY
+for _ in $(seq 1 40); do
+	python3 "$T/apm_check.py" "$T/intake.log" 2>"$T/apm_check.err" && break
+	sleep 1
+done
+python3 "$T/apm_check.py" "$T/intake.log" 2>"$T/apm_check.err" || fail "trace metrics: $(tail -3 "$T/apm_check.err")"
+hssh demo_api "grep -q 'dd.trace_id=[1-9][0-9]* dd.span_id=[1-9][0-9]*\] demo_api: apm: two calls' /var/log/lab/demo-api.log" ||
+	fail "demo_api's log lines carry no trace ids"
+ok "demo_api and the collector are traced: trace.*.hits/errors per resource at the intake, 404 a hit, 500 an error, logs with trace ids"
 
 lab status > "$T/status.txt" || { cat "$T/status.txt"; fail "status exit"; }
 grep -q "agent sees: hostname=chaos_engine env=development:local" "$T/status.txt" || fail "status: $(cat "$T/status.txt")"
