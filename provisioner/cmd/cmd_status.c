@@ -1,5 +1,6 @@
 /* cmd_status.c - `labctl status [TARGET...]`: per host, what runs there as
- * the host and its agent see it.  Read-only: one facts batch per host (no
+ * the host and its agent see it (APM included: per service, requests/s,
+ * error rate and p95 of the last minute, from the agent's status).  Read-only: one facts batch per host (no
  * lock), the agent's status file, the health checks. */
 #include "cmd.h"
 
@@ -37,6 +38,57 @@ static void check_values(struct lc_buf *b, const struct lc_node *vals, size_t ma
 				    vals->pairs[i].value->str);
 	if (vals && vals->kind == LC_NODE_MAP && vals->n_pairs > max)
 		lc_buf_addf(b, " (+%zu more)", vals->n_pairs - max);
+}
+
+/* The APM lines: the receiver, then per service what its agent derived
+ * from the last minute of traces. */
+static void apm_lines(struct lc_buf *b, const struct lc_node *apm)
+{
+	const struct lc_node *svcs = lc_node_get(apm, "services"), *refused;
+	size_t i;
+
+	if (!apm || apm->kind != LC_NODE_MAP)
+		return;
+	refused = lc_node_get(apm, "refused");
+	lc_buf_addf(b, "    apm: receiver %s; %s traces, %s refused\n",
+		    scalar(apm, "receiver") ? scalar(apm, "receiver") : "?",
+		    scalar(apm, "traces") ? scalar(apm, "traces") : "0",
+		    scalar(refused, "total") ? scalar(refused, "total") : "0");
+	for (i = 0; svcs && svcs->kind == LC_NODE_MAP && i < svcs->n_pairs; i++) {
+		const struct lc_node *v = svcs->pairs[i].value;
+		const char *rps = scalar(v, "requests_per_s"), *er = scalar(v, "error_rate"),
+			   *p95 = scalar(v, "p95_ms");
+
+		lc_buf_addf(b, "    apm %s: %.2f req/s, %.1f%% errors, p95 %.1f ms (last minute)\n",
+			    svcs->pairs[i].key->str, rps ? atof(rps) : 0, er ? 100 * atof(er) : 0,
+			    p95 ? atof(p95) : 0);
+	}
+}
+
+/* {"SERVICE": {"requests_per_s", "error_rate", "p95_ms"}} from the agent's
+ * apm part (NULL: the agent receives no traces). */
+static struct lc_node *apm_json(const struct lc_node *apm)
+{
+	const struct lc_node *svcs = lc_node_get(apm, "services");
+	struct lc_node *o;
+	size_t i;
+
+	if (!svcs || svcs->kind != LC_NODE_MAP)
+		return lc_json_null();
+	o = lc_json_object();
+	for (i = 0; i < svcs->n_pairs; i++) {
+		const struct lc_node *v = svcs->pairs[i].value;
+		struct lc_node *s = lc_json_set(o, svcs->pairs[i].key->str, lc_json_object());
+		static const char *const keys[] = { "requests_per_s", "error_rate", "p95_ms", NULL };
+		size_t k;
+
+		for (k = 0; keys[k]; k++) {
+			const char *x = scalar(v, keys[k]);
+
+			lc_json_set(s, keys[k], x ? lc_json_real(atof(x)) : lc_json_null());
+		}
+	}
+	return o;
 }
 
 static const char *last_converge(const struct lc_host_plan *p)
@@ -104,6 +156,7 @@ static void human(struct lc_buf *b, const struct lc_host_run *run, const char *h
 			lc_buf_addf(b, " (last run %s)\n",
 				    scalar(c, "last_run") ? scalar(c, "last_run") : "never");
 		}
+		apm_lines(b, lc_node_get(agent.root, "apm"));
 	}
 	for (i = 0; i < p->n_res; i++) {
 		const struct lc_res *r = &p->res[i];
@@ -162,10 +215,14 @@ static void json(struct lc_buf *b, const struct lc_host_run *run, const char *he
 	/* the agent's own status, when it parses */
 	if (p->agent_status.len &&
 	    !lc_json_parse(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
-			   NULL, NULL) && agent.root)
+			   NULL, NULL) && agent.root) {
 		lc_json_set(o, "agent", lc_node_dup(agent.root));
-	else
+		/* per service, the last minute of traces */
+		lc_json_set(o, "apm", apm_json(lc_node_get(agent.root, "apm")));
+	} else {
 		lc_json_set(o, "agent", lc_json_null());
+		lc_json_set(o, "apm", lc_json_null());
+	}
 	lc_doc_release(&agent);
 	svcs = lc_json_set(o, "services", lc_json_object());
 	for (i = 0; i < p->n_res; i++) {

@@ -196,7 +196,20 @@ lab status > "$T/status.txt" || { cat "$T/status.txt"; fail "status exit"; }
 grep -q "agent sees: hostname=chaos_engine env=development:local" "$T/status.txt" || fail "status: $(cat "$T/status.txt")"
 grep -q "service twitter-collector: running" "$T/status.txt" || fail "status services"
 if grep -qF "$DD_API_KEY" "$T/status.txt" "$T/up.txt"; then fail "the API key was printed"; fi
-ok "labctl status shows agents, checks and services"
+# APM per service, from the agents' status: the traffic driven above
+grep -Eq "^    apm demo-api: [0-9]+\.[0-9]{2} req/s, [0-9.]+% errors, p95 [0-9.]+ ms \(last minute\)$" "$T/status.txt" ||
+	fail "status: no APM line for demo-api: $(grep apm "$T/status.txt")"
+grep -Eq "^    apm: receiver listening on $(addr demo_api):8126; [1-9][0-9]* traces, 0 refused$" "$T/status.txt" ||
+	fail "status: no APM receiver line: $(grep apm "$T/status.txt")"
+lab --json status demo_api twitter_collector > "$T/status.json" || fail "status --json"
+python3 - "$T/status.json" <<'PY' || fail "status --json apm: $(cat "$T/status.json")"
+import json, sys
+st = {e["host"]: e for l in open(sys.argv[1]) for e in [json.loads(l)] if e.get("event") == "status"}
+d = st["demo_api"]["apm"]["demo-api"]
+assert d["requests_per_s"] > 0 and 0 < d["error_rate"] < 1 and d["p95_ms"] > 0, d
+assert st["twitter_collector"]["apm"]["twitter-collector"]["requests_per_s"] > 0, st["twitter_collector"]["apm"]
+PY
+ok "labctl status shows agents, checks, services and APM per service"
 
 if command -v chromium >/dev/null; then
 	prof=$(mktemp -d)
