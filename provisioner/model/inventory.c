@@ -4,6 +4,7 @@
 #include "source.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 
 static const char *const reserved_vars[] = {
-	"host", "hosts", "inventory_hostname", "roles", "tags", NULL
+	"agent", "host", "hosts", "inventory_hostname", "roles", "tags", NULL
 };
 
 static int is_reserved(const char *name)
@@ -378,10 +379,118 @@ static int load_host(struct lc_inventory *inv, struct lc_host *h, const struct l
 	return load_vars(&h->vars, lc_node_get(n, "vars"), err);
 }
 
+static void set_var(struct lc_node *map, const char *name, const char *value)
+{
+	struct lc_node *v = lc_node_new_scalar(value, strlen(value));
+
+	v->plain = 0;
+	lc_node_map_set(map, lc_node_new_scalar(name, strlen(name)), v);
+}
+
+/* The agent the hosts run: `agent: { flavor: lab | datadog, version,
+ * apt_url, apt_dist, apt_component, key_file }`, checked, defaults filled,
+ * key_file read (relative to the inventory), and set as the lab variable
+ * `agent` (a map) that roles see. */
+static int load_agent(struct lc_inventory *inv, const struct lc_node *n, struct lc_error *err)
+{
+	static const char *const keys[] = { "flavor", "version", "apt_url", "apt_dist",
+		"apt_component", "key_file", NULL };
+	static const char *const str_keys[] = { "apt_url", "apt_dist", "apt_component", NULL };
+	struct lc_node *a = lc_node_new(LC_NODE_MAP, NULL, 0, 0);
+	const struct lc_node *v;
+	const char *flavor = "lab", *version = "";
+	struct lc_buf key = LC_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (n && ((rc = lc_node_expect(n, LC_NODE_MAP, "'agent'", err)) ||
+		  (rc = lc_node_check_keys(n, keys, "'agent'", err))))
+		goto out;
+	if (n && (v = lc_node_get(n, "flavor"))) {
+		if (v->kind != LC_NODE_SCALAR || (strcmp(v->str, "lab") && strcmp(v->str, "datadog"))) {
+			rc = lc_node_error(err, LC_EPARSE, v, "agent flavor must be 'lab' (lab-agent, "
+					   "offline) or 'datadog' (the Datadog Agent package)");
+			goto out;
+		}
+		flavor = v->str;
+	}
+	if (n && (v = lc_node_get(n, "version"))) {
+		const char *p;
+
+		if (v->kind != LC_NODE_SCALAR || !*v->str)
+			goto bad_version;
+		for (p = v->str; *p; p++)
+			if (!isalnum((unsigned char)*p) && !strchr(".-:~+", *p))
+				goto bad_version;
+		if (!isdigit((unsigned char)v->str[0]))
+			goto bad_version;
+		version = v->str;
+	}
+	if (!strcmp(flavor, "datadog") && !*version) {
+		rc = lc_node_error(err, LC_EPARSE, n, "agent flavor 'datadog' needs 'version' "
+				   "(the datadog-agent package version to pin, e.g. \"7.52.1-1\")");
+		goto out;
+	}
+	set_var(a, "flavor", flavor);
+	set_var(a, "version", version);
+	set_var(a, "apt_url", "https://apt.datadoghq.com/");
+	set_var(a, "apt_dist", "stable");
+	set_var(a, "apt_component", "7");
+	for (i = 0; n && str_keys[i]; i++) {
+		if (!(v = lc_node_get(n, str_keys[i])))
+			continue;
+		if (v->kind != LC_NODE_SCALAR || !*v->str || strpbrk(v->str, " \t\n'\"")) {
+			rc = lc_node_error(err, LC_EPARSE, v, "agent %s must be one word", str_keys[i]);
+			goto out;
+		}
+		set_var(a, str_keys[i], v->str);
+	}
+	if (n && (v = lc_node_get(n, "key_file"))) {
+		char *path;
+
+		if (v->kind != LC_NODE_SCALAR || !*v->str) {
+			rc = lc_node_error(err, LC_EPARSE, v, "agent key_file must be a path");
+			goto out;
+		}
+		struct lc_source *fs = inv->source ? NULL : lc_source_fs();
+		struct lc_source *from = inv->source ? inv->source : fs;
+
+		path = v->str[0] == '/' ? lc_xstrdup(v->str) : lc_xasprintf("%s/%s", inv->dir, v->str);
+		rc = from->ops->read(from, path, &key, 1u << 20, err);
+		free(path);
+		lc_source_free(fs);
+		if (rc) {
+			rc = lc_node_error(err, LC_EPARSE, v, "agent key_file: %s", err->msg);
+			goto out;
+		}
+		if (memchr(key.buf, '\0', key.len)) {
+			rc = lc_node_error(err, LC_EPARSE, v, "agent key_file must be an ASCII-armored "
+					   "key (gpg --armor --export), not a binary one");
+			goto out;
+		}
+	} else if (!strcmp(flavor, "datadog")) {
+		rc = lc_node_error(err, LC_EPARSE, n, "agent flavor 'datadog' needs 'key_file': the "
+				   "repository's signing key, ASCII-armored (Datadog's: "
+				   "https://keys.datadoghq.com/DATADOG_APT_KEY_CURRENT.public)");
+		goto out;
+	}
+	set_var(a, "key", key.len ? key.buf : "");
+	lc_node_map_set(inv->vars, lc_node_new_scalar("agent", 5), a);
+	a = NULL;
+	goto out;
+bad_version:
+	rc = lc_node_error(err, LC_EPARSE, v, "agent version must be a package version such as "
+			   "7.52.1-1");
+out:
+	lc_node_free(a);
+	lc_buf_release(&key);
+	return rc;
+}
+
 static int load(struct lc_inventory *inv, struct lc_error *err)
 {
 	static const char *const keys[] = { "name", "provider", "state_dir", "roles_dir", "project_dir",
-		"ssh", "tags", "vars", "hosts", "lock", NULL };
+		"ssh", "tags", "vars", "hosts", "lock", "agent", NULL };
 	const struct lc_node *root = inv->doc.root, *v, *hosts;
 	const char *user = "root";
 	long port = 22;
@@ -440,7 +549,8 @@ static int load(struct lc_inventory *inv, struct lc_error *err)
 		return rc;
 	if ((v = lc_node_get(root, "ssh")) && (rc = load_ssh(inv, v, &user, &port, err)))
 		return rc;
-	if ((rc = load_vars(&inv->vars, lc_node_get(root, "vars"), err)))
+	if ((rc = load_vars(&inv->vars, lc_node_get(root, "vars"), err)) ||
+	    (rc = load_agent(inv, lc_node_get(root, "agent"), err)))
 		return rc;
 	if ((v = lc_node_get(root, "tags")) && (rc = lc_node_expect(v, LC_NODE_SEQ, "'tags'", err)))
 		return rc;

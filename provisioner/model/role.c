@@ -1,6 +1,7 @@
 /* role.c - load and check roles/<name>/role.yaml. */
 #include "role.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -166,15 +167,56 @@ int lc_role_meta(struct lc_op *op, const struct lc_node *body, struct lc_error *
 	return 0;
 }
 
-/* An op is a map with one key, its kind, whose value is its body. */
+/* when: "NAME == VALUE" or "NAME != VALUE"; NAME a (dotted) variable,
+ * VALUE a word or a quoted string. */
+static int parse_when(struct lc_op *op, const struct lc_node *w, struct lc_error *err)
+{
+	const char *s, *p, *q;
+	size_t n;
+
+	op->when = w;
+	if (w->kind != LC_NODE_SCALAR)
+		return lc_node_error(err, LC_EPARSE, w, "'when' is a condition, as in "
+				     "\"agent.flavor == lab\"");
+	s = w->str;
+	while (*s == ' ')
+		s++;
+	for (p = s; *p && (isalnum((unsigned char)*p) || *p == '_' || *p == '.'); p++)
+		;
+	n = (size_t)(p - s);
+	while (*p == ' ')
+		p++;
+	if (!n || !isalpha((unsigned char)*s) || (strncmp(p, "==", 2) && strncmp(p, "!=", 2)))
+		return lc_node_error(err, LC_EPARSE, w, "'when: %s': expected VARIABLE == VALUE "
+				     "or VARIABLE != VALUE", w->str);
+	op->when_negate = p[0] == '!';
+	for (p += 2; *p == ' '; p++)
+		;
+	q = p + strlen(p);
+	while (q > p && q[-1] == ' ')
+		q--;
+	if (q - p >= 2 && (*p == '"' || *p == '\'') && q[-1] == *p) {
+		p++;
+		q--;
+	}
+	if (q == p)
+		return lc_node_error(err, LC_EPARSE, w, "'when: %s': no value to compare with",
+				     w->str);
+	op->when_var = lc_xstrndup(s, n);
+	op->when_value = lc_xstrndup(p, (size_t)(q - p));
+	return 0;
+}
+
+/* An op is a map with one key, its kind, whose value is its body; and
+ * optionally 'when', a condition on the host. */
 static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 		   struct lc_error *err)
 {
 	const struct lc_op_type *const *types = lc_op_types();
 	struct lc_buf kinds = LC_BUF_INIT, what = LC_BUF_INIT;
-	const struct lc_node *body;
+	const struct lc_node *body, *kind = NULL;
 	const char *name;
-	size_t i;
+	size_t i, n_kinds = 0;
 	int rc;
 
 	op->role = r->name;
@@ -184,15 +226,25 @@ static int load_op(struct lc_role *r, struct lc_op *op, const struct lc_node *n,
 		return rc;
 	for (i = 0; types[i]; i++)
 		lc_buf_addf(&kinds, "%s%s", i ? (types[i + 1] ? ", " : " or ") : "", types[i]->name);
-	if (n->n_pairs != 1 || !lc_op_type_find(n->pairs[0].key->str)) {
-		rc = lc_node_error(err, LC_EPARSE, n->n_pairs ? n->pairs[0].key : n,
-				   n->n_pairs == 1 ? "unknown op '%s' (expected %s)" :
-				   "an op has exactly one key%.0s, its kind: %s",
-				   n->n_pairs ? n->pairs[0].key->str : "", kinds.buf);
+	for (i = 0; i < n->n_pairs; i++) {
+		if (!strcmp(n->pairs[i].key->str, "when") && !op->when) {
+			if ((rc = parse_when(op, n->pairs[i].value, err)))
+				goto out;
+		} else {
+			n_kinds++;
+			if (!kind)
+				kind = n->pairs[i].key;
+			body = n->pairs[i].value;
+		}
+	}
+	if (n_kinds != 1 || !lc_op_type_find(kind->str)) {
+		rc = lc_node_error(err, LC_EPARSE, kind ? kind : n,
+				   n_kinds == 1 ? "unknown op '%s' (expected %s)" :
+				   "an op has exactly one key%.0s, its kind (and maybe 'when'): %s",
+				   kind ? kind->str : "", kinds.buf);
 		goto out;
 	}
-	name = n->pairs[0].key->str;
-	body = n->pairs[0].value;
+	name = kind->str;
 	op->type = lc_op_type_find(name);
 	lc_buf_addf(&what, "a%s %s op", strchr("aeiou", name[0]) ? "n" : "", name);
 	if ((rc = lc_node_expect(body, LC_NODE_MAP, name, err)) ||
@@ -284,6 +336,8 @@ void lc_role_release(struct lc_role *r)
 
 	for (i = 0; i < r->n_ops; i++) {
 		free(r->ops[i].src);
+		free(r->ops[i].when_var);
+		free(r->ops[i].when_value);
 		if (r->ops[i].type && r->ops[i].type->release)
 			r->ops[i].type->release(&r->ops[i]);
 	}

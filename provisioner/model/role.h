@@ -35,6 +35,11 @@ struct lc_op {
 	int mode;                     /* -1: not managed */
 	const char *owner, *group;    /* NULL: not managed */
 	void *data;                   /* the type's own (released by it) */
+	/* when: "VAR == VALUE" / "VAR != VALUE": the op is planned only on
+	 * hosts where it holds (when_var NULL: always) */
+	const struct lc_node *when;
+	char *when_var, *when_value;
+	int when_negate;
 };
 
 struct lc_role {

@@ -335,6 +335,31 @@ char *lc_plan_roles_behind(const struct lc_host_plan *p)
 	return lc_buf_detach(&b, NULL);
 }
 
+/* Whether op's 'when' holds on this host: its (dotted) variable, as
+ * templates see it, against the value; an undefined variable or one that
+ * is not a plain value is an error at the 'when'. */
+static int when_holds(int *on, struct lc_plan_scope *s, const struct lc_op *op,
+		      struct lc_error *err)
+{
+	char *name = lc_xstrdup(op->when_var), *part, *save = NULL;
+	const struct lc_node *v = NULL;
+	int rc = 0;
+
+	for (part = strtok_r(name, ".", &save); part; part = strtok_r(NULL, ".", &save))
+		if (!(v = v ? lc_node_get(v, part) : lc_plan_scope_lookup(s, part)))
+			break;
+	if (!v)
+		rc = lc_node_error(err, LC_EUNDEF, op->when, "'when': undefined variable '%s'",
+				   op->when_var);
+	else if (v->kind != LC_NODE_SCALAR)
+		rc = lc_node_error(err, LC_EPARSE, op->when, "'when': '%s' is a %s, not a value",
+				   op->when_var, v->kind == LC_NODE_MAP ? "map" : "list");
+	else
+		*on = (strcmp(v->str, op->when_value) == 0) != op->when_negate;
+	free(name);
+	return rc;
+}
+
 int lc_plan_host(struct lc_host_plan *out, struct lc_plan_run *run, const struct lc_host *host,
 		 struct lc_error *err)
 {
@@ -369,8 +394,14 @@ int lc_plan_host(struct lc_host_plan *out, struct lc_plan_run *run, const struct
 		s.defaults = NULL;
 		if (role->defaults && (rc = lc_vars_resolve(&s.defaults, role->defaults, err)))
 			break;
-		for (j = 0; !rc && j < role->n_ops; j++)
-			rc = role->ops[j].type->plan(out, &s, &role->ops[j], err);
+		for (j = 0; !rc && j < role->n_ops; j++) {
+			int on = 1;
+
+			if (role->ops[j].when_var && (rc = when_holds(&on, &s, &role->ops[j], err)))
+				break;
+			if (on)
+				rc = role->ops[j].type->plan(out, &s, &role->ops[j], err);
+		}
 		for (j = 0; !rc && role->health && j < role->health->n_items; j++)
 			rc = add_health(out, &s, role->health->items[j], err);
 	}

@@ -320,13 +320,65 @@ static void test_unknown_key(void **state)
 		"host:\n"
 		"  web: { address: 127.0.0.2 }\n", LC_EPARSE,
 		"2:1: unknown key 'host' in the inventory (expected one of: name, provider, "
-		"state_dir, roles_dir, project_dir, ssh, tags, vars, hosts, lock)");
+		"state_dir, roles_dir, project_dir, ssh, tags, vars, hosts, lock, agent)");
 	load_fails(f,
 		"ssh: { user: root, prot: 22 }\n"
 		"hosts: { web: { address: 10.0.0.1 } }\n", LC_EPARSE,
 		"1:20: unknown key 'prot' in ssh (expected one of: user, port, identity_file, "
 		"known_hosts, connect_timeout, command_timeout, become, become_user, become_password, "
 		"config_file)");
+}
+
+/* agent: the flavor the hosts run, as the variable `agent` roles see. */
+static void test_agent(void **state)
+{
+	struct fx *f = *state;
+	const struct lc_node *a;
+	char *key;
+
+	load_ok(f, "hosts: { web: { address: 127.0.0.2 } }\n");
+	a = lc_node_get(f->inv.vars, "agent");
+	assert_non_null(a);
+	assert_string_equal(lc_node_get(a, "flavor")->str, "lab");
+	assert_string_equal(lc_node_get(a, "version")->str, "");
+	assert_string_equal(lc_node_get(a, "apt_url")->str, "https://apt.datadoghq.com/");
+	assert_string_equal(lc_node_get(a, "apt_dist")->str, "stable");
+	assert_string_equal(lc_node_get(a, "apt_component")->str, "7");
+
+	key = tu_write(f->dir, "inventory/keys/mirror.asc",
+		       "-----BEGIN PGP PUBLIC KEY BLOCK-----\nabc\n-----END PGP PUBLIC KEY BLOCK-----\n");
+	free(key);
+	load_ok(f, "agent: { flavor: datadog, version: \"7.52.1-1\", apt_url: \"http://127.0.0.1:8080/dd/\", "
+		   "apt_dist: lab, key_file: keys/mirror.asc }\n"
+		   "hosts: { web: { address: 127.0.0.2 } }\n");
+	a = lc_node_get(f->inv.vars, "agent");
+	assert_string_equal(lc_node_get(a, "flavor")->str, "datadog");
+	assert_string_equal(lc_node_get(a, "version")->str, "7.52.1-1");
+	assert_string_equal(lc_node_get(a, "apt_url")->str, "http://127.0.0.1:8080/dd/");
+	assert_string_equal(lc_node_get(a, "apt_dist")->str, "lab");
+	tu_assert_contains(lc_node_get(a, "key")->str, "BEGIN PGP PUBLIC KEY BLOCK");
+
+	load_fails(f, "agent: { flavor: real }\nhosts: { web: { address: 127.0.0.2 } }\n",
+		   LC_EPARSE, "1:18: agent flavor must be 'lab' (lab-agent, offline) or 'datadog' "
+		   "(the Datadog Agent package)");
+	load_fails(f, "agent: { flavor: datadog, key_file: keys/mirror.asc }\n"
+		   "hosts: { web: { address: 127.0.0.2 } }\n",
+		   LC_EPARSE, "1:8: agent flavor 'datadog' needs 'version' (the datadog-agent package "
+		   "version to pin, e.g. \"7.52.1-1\")");
+	load_fails(f, "agent: { flavor: datadog, version: 7.52.1 }\n"
+		   "hosts: { web: { address: 127.0.0.2 } }\n",
+		   LC_EPARSE, "1:8: agent flavor 'datadog' needs 'key_file': the repository's signing "
+		   "key, ASCII-armored (Datadog's: "
+		   "https://keys.datadoghq.com/DATADOG_APT_KEY_CURRENT.public)");
+	load_fails(f, "agent: { version: \"7; rm -rf /\" }\nhosts: { web: { address: 127.0.0.2 } }\n",
+		   LC_EPARSE, "1:19: agent version must be a package version such as 7.52.1-1");
+	load_fails(f, "agent: { apt_url: \"http://x y\" }\nhosts: { web: { address: 127.0.0.2 } }\n",
+		   LC_EPARSE, "1:19: agent apt_url must be one word");
+	load_fails(f, "agent: { flav: lab }\nhosts: { web: { address: 127.0.0.2 } }\n",
+		   LC_EPARSE, "1:10: unknown key 'flav' in 'agent' (expected one of: flavor, version, "
+		   "apt_url, apt_dist, apt_component, key_file)");
+	load_fails(f, "vars: { agent: x }\nhosts: { web: { address: 127.0.0.2 } }\n",
+		   LC_EPARSE, "1:9: 'agent' is reserved and cannot be set as a variable");
 }
 
 static void test_duplicate_key(void **state)
@@ -652,6 +704,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_repo_lab, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults_and_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_address, setup, teardown),

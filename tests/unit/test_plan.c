@@ -631,6 +631,86 @@ static void load_fails(struct fx *f, int code, const char *role, const char *whe
 	free(dir);
 }
 
+static int has_res(const struct lc_host_plan *p, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_res; i++)
+		if (p->res[i].path && !strcmp(p->res[i].path, path))
+			return 1;
+	return 0;
+}
+
+/* when: an op only on the hosts where its condition holds; the agent's
+ * flavor (lab by default) is the variable the base role asks. */
+static void test_when(void **state)
+{
+	struct fx *f = *state;
+	struct lc_host_plan *web, *db;
+
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - dir: { path: /opt/all }\n"
+	       "  - dir: { path: /opt/web-a }\n"
+	       "    when: a == host\n"
+	       "  - when: \"a != host\"\n"
+	       "    dir: { path: /opt/not-web }\n"
+	       "  - dir: { path: /opt/lab-agent }\n"
+	       "    when: agent.flavor == lab\n"
+	       "  - dir: { path: /opt/datadog-agent }\n"
+	       "    when: agent.flavor == 'datadog'\n");
+	tu_put(f->dir, "roles/base/role.yaml", "ops: []\n");
+	load_ok(f);
+	web = plan_ok(f, "web");
+	db = plan_ok(f, "db");
+	assert_true(has_res(web, "/opt/all"));
+	assert_true(has_res(web, "/opt/web-a"));
+	assert_false(has_res(db, "/opt/web-a"));
+	assert_false(has_res(web, "/opt/not-web"));
+	assert_true(has_res(db, "/opt/not-web"));
+	assert_true(has_res(web, "/opt/lab-agent"));
+	assert_false(has_res(web, "/opt/datadog-agent"));
+	assert_int_equal(web->n_res, 3);
+	assert_int_equal(db->n_res, 3);
+}
+
+static void test_when_errors(void **state)
+{
+	struct fx *f = *state;
+
+	tu_put(f->dir, "roles/base/role.yaml", "ops: []\n");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - dir: { path: /x }\n"
+	       "    when: a = host\n");
+	load_fails(f, LC_EPARSE, "app",
+		   "3:11: 'when: a = host': expected VARIABLE == VALUE or VARIABLE != VALUE");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - dir: { path: /x }\n"
+	       "    when: \"a ==\"\n");
+	load_fails(f, LC_EPARSE, "app", "3:11: 'when: a ==': no value to compare with");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - dir: { path: /x }\n"
+	       "    file: { src: f, dest: /y }\n");
+	load_fails(f, LC_EPARSE, "app",
+		   "2:5: an op has exactly one key, its kind (and maybe 'when'): dir, file, "
+		   "template, edit, command, package or service");
+	/* an undefined variable: an error when planning, at the op */
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - dir: { path: /x }\n"
+	       "    when: nosuch == 1\n");
+	load_ok(f);
+	{
+		char *want = lc_xasprintf("%s/roles/app/role.yaml:3:11: 'when': undefined "
+					  "variable 'nosuch'", f->dir);
+		plan_fails(f, "web", LC_EUNDEF, want);
+		free(want);
+	}
+}
+
 static void test_command_needs_guard(void **state)
 {
 	struct fx *f = *state;
@@ -918,6 +998,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_when, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_when_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_and_hosts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tags_flow_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_and_edits_are_one_resource,
