@@ -1,9 +1,12 @@
-/* op_package.c - `package: { names, cache_valid_time }`: Debian packages.
- * The facts batch asks dpkg which names are missing; only those are
- * installed (apt-get, non-interactive, after updating package lists older
- * than cache_valid_time seconds, waiting for another apt's dpkg lock). */
+/* op_package.c - `package: { names, cache_valid_time }`: Debian packages,
+ * each NAME or NAME=VERSION (that version exactly), templates allowed.
+ * The facts batch asks dpkg which are missing (or at another version); only
+ * those are installed (apt-get, non-interactive, after updating package
+ * lists that are older than cache_valid_time seconds or than a source in
+ * /etc/apt, waiting for another apt's dpkg lock). */
 #include "op.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,19 +17,30 @@ struct pkg_op {
 
 static const char *const keys[] = { "names", "cache_valid_time", NULL };
 
-/* Debian package names: [a-z0-9][a-z0-9+.-]+ */
-static int valid_name(const struct lc_node *n)
+/* A Debian package name, [a-z0-9][a-z0-9+.-]+, optionally =VERSION
+ * ([A-Za-z0-9.+:~-]+, starting with a digit). */
+static int valid_spec(const char *s)
 {
-	size_t j;
+	const char *eq = strchr(s, '=');
+	size_t j, n = eq ? (size_t)(eq - s) : strlen(s);
 
-	if (n->len < 2)
+	if (n < 2)
 		return 0;
-	for (j = 0; j < n->len; j++)
-		if (!((n->str[j] >= 'a' && n->str[j] <= 'z') || (n->str[j] >= '0' && n->str[j] <= '9') ||
-		      (j && strchr("+.-", n->str[j]))))
+	for (j = 0; j < n; j++)
+		if (!((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9') ||
+		      (j && strchr("+.-", s[j]))))
+			return 0;
+	if (!eq)
+		return 1;
+	if (!(eq[1] >= '0' && eq[1] <= '9'))
+		return 0;
+	for (j = 1; eq[j]; j++)
+		if (!(isalnum((unsigned char)eq[j]) || strchr(".+:~-", eq[j])))
 			return 0;
 	return 1;
 }
+
+static const char bad_spec[] = "'%s' is not a Debian package name (NAME or NAME=VERSION)";
 
 static int parse(struct lc_op *op, const struct lc_node *body, const struct lc_role *role,
 		 struct lc_error *err)
@@ -53,9 +67,9 @@ static int parse(struct lc_op *op, const struct lc_node *body, const struct lc_r
 
 		if ((rc = lc_node_expect(n, LC_NODE_SCALAR, "a package name", err)))
 			return rc;
-		if (!valid_name(n))
-			return lc_node_error(err, LC_EPARSE, n, "'%s' is not a Debian package name",
-					     n->str);
+		/* with a template, checked once rendered */
+		if (!strstr(n->str, "{{") && !valid_spec(n->str))
+			return lc_node_error(err, LC_EPARSE, n, bad_spec, n->str);
 	}
 	return 0;
 }
@@ -67,11 +81,25 @@ static int plan(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc
 	const struct pkg_op *k = op->data;
 	struct lc_buf names = LC_BUF_INIT;
 	size_t i;
+	int rc, secret = 0;
 
-	(void)s;
-	(void)err;
-	for (i = 0; i < k->names->n_items; i++)
-		lc_buf_addf(&names, "%s%s", i ? " " : "", k->names->items[i]->str);
+	for (i = 0; i < k->names->n_items; i++) {
+		const struct lc_node *n = k->names->items[i];
+		char *v;
+
+		if ((rc = lc_plan_render_field(&v, s, op, "names", n->str, &secret, err))) {
+			lc_buf_release(&names);
+			return rc;
+		}
+		if (!valid_spec(v)) {
+			rc = lc_node_error(err, LC_EPARSE, n, bad_spec, v);
+			free(v);
+			lc_buf_release(&names);
+			return rc;
+		}
+		lc_buf_addf(&names, "%s%s", i ? " " : "", v);
+		free(v);
+	}
 	lc_plan_res_add(p, &lc_res_package, op, lc_buf_detach(&names, NULL));
 	return 0;
 }
@@ -90,7 +118,7 @@ static void facts(struct lc_buf *out, const struct lc_host_plan *p, const struct
 		  size_t idx)
 {
 	(void)p;
-	/* names were checked at load: [a-z0-9+.-] only */
+	/* names were checked when planned: [a-z0-9+.-], =[A-Za-z0-9.+:~-] */
 	lc_op_call(out, "lc_pkgs", idx, r->path);
 }
 

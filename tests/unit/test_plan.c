@@ -711,6 +711,44 @@ static void test_when_errors(void **state)
 	}
 }
 
+/* package names: NAME or NAME=VERSION, templates rendered per host and
+ * checked then. */
+static void test_package_versions(void **state)
+{
+	struct fx *f = *state;
+	struct lc_host_plan *web;
+
+	tu_put(f->dir, "roles/base/role.yaml", "ops: []\n");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "defaults: { ver: \"1:7.52.1-1\" }\n"
+	       "ops:\n"
+	       "  - package: { names: [\"datadog-agent={{ ver }}\", python3] }\n");
+	load_ok(f);
+	web = plan_ok(f, "web");
+	assert_true(has_res(web, "datadog-agent=1:7.52.1-1 python3"));
+}
+
+static void test_package_bad_version(void **state)
+{
+	struct fx *f = *state;
+	char *want;
+
+	tu_put(f->dir, "roles/base/role.yaml", "ops: []\n");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - package: { names: [\"pkg={{ a }}\"] }\n");
+	load_ok(f);
+	want = lc_xasprintf("%s/roles/app/role.yaml:2:24: 'pkg=host' is not a Debian package "
+			    "name (NAME or NAME=VERSION)", f->dir);
+	plan_fails(f, "web", LC_EPARSE, want);
+	free(want);
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - package: { names: [\"pkg=1.0;reboot\"] }\n");
+	load_fails(f, LC_EPARSE, "app",
+		   "2:24: 'pkg=1.0;reboot' is not a Debian package name (NAME or NAME=VERSION)");
+}
+
 static void test_command_needs_guard(void **state)
 {
 	struct fx *f = *state;
@@ -1000,6 +1038,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_when, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_when_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_package_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_package_bad_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_and_hosts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tags_flow_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_and_edits_are_one_resource,

@@ -576,29 +576,61 @@ static void test_apt(void **state)
 	assert_int_equal(chmod(log, 0755), 0);
 	free(log);
 	log = in_dir(f, "apt.log");
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 5; i++) {
 		lc_buf_reset(&f->script);
 		prelude(f);
 		lc_buf_addf(&f->script, "PATH=\"%s/bin:$PATH\" LC_APT_LISTS=\"%s/lists\" APT_LOG=\"%s\"\n"
-			    "export APT_LOG\n", f->dir, f->dir, log);
+			    "LC_APT_SOURCES=\"%s/apt\"\n"
+			    "export APT_LOG\n", f->dir, f->dir, log, f->dir);
 		if (i == 1)  /* fresh lists */
 			lc_buf_adds(&f->script, "mkdir -p \"$LC_APT_LISTS\" && "
 				    ": > \"$LC_APT_LISTS/deb.debian.org_dists_bookworm_main_binary-amd64_Packages\"\n");
 		if (i == 2)  /* two hours old */
 			lc_buf_adds(&f->script, "touch -d '2 hours ago' "
 				    "\"$LC_APT_LISTS/deb.debian.org_dists_bookworm_main_binary-amd64_Packages\"\n");
+		if (i == 3)  /* fresh again, an old source */
+			lc_buf_adds(&f->script, "mkdir -p \"$LC_APT_SOURCES/sources.list.d\" && "
+				    "touch -d '1 hour ago' \"$LC_APT_SOURCES/sources.list.d/debian.list\" && "
+				    "touch \"$LC_APT_LISTS/deb.debian.org_dists_bookworm_main_binary-amd64_Packages\"\n");
+		if (i == 4)  /* a repository added after the lists were fetched */
+			lc_buf_adds(&f->script, "touch -d '1 minute ago' "
+				    "\"$LC_APT_LISTS/deb.debian.org_dists_bookworm_main_binary-amd64_Packages\" && "
+				    ": > \"$LC_APT_SOURCES/sources.list.d/datadog.list\"\n");
 		lc_buf_adds(&f->script, "lc_apt 3600 'curl jq'\n");
 		assert_int_equal(tu_sh_run(f->dir, f->script.buf, f->script.len, &f->out), 0);
 	}
 	got = tu_read(log, NULL);
-	assert_string_equal(got,
-		"noninteractive -q -o DPkg::Lock::Timeout=120 update\n"
-		"noninteractive install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends -- curl jq\n"
-		"noninteractive install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends -- curl jq\n"
-		"noninteractive -q -o DPkg::Lock::Timeout=120 update\n"
-		"noninteractive install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends -- curl jq\n");
+#define INSTALL "noninteractive install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends " \
+	"--allow-downgrades -- curl jq\n"
+#define UPDATE "noninteractive -q -o DPkg::Lock::Timeout=120 update\n"
+	/* no lists; fresh; stale; fresh, older source; a newer source */
+	assert_string_equal(got, UPDATE INSTALL INSTALL UPDATE INSTALL INSTALL UPDATE INSTALL);
+#undef INSTALL
+#undef UPDATE
 	free(got);
 	free(log);
+}
+
+/* package facts: NAME is there at any version, NAME=VERSION at that one
+ * (a fake dpkg-query answers). */
+static void test_pkgs_versions(void **state)
+{
+	struct fx *f = *state;
+	char *q;
+
+	tu_put(f->dir, "bin/dpkg-query",
+	       "#!/bin/sh\n"
+	       "printf 'curl install ok installed 7.88.1-10\\njq install ok installed 1.6-2.1\\n"
+	       "old deinstall ok config-files 1.0\\n'\n");
+	q = in_dir(f, "bin/dpkg-query");
+	assert_int_equal(chmod(q, 0755), 0);
+	free(q);
+	lc_buf_reset(&f->script);
+	prelude(f);
+	lc_buf_addf(&f->script, "PATH=\"%s/bin:$PATH\"\n", f->dir);
+	lc_buf_adds(&f->script, "lc_pkgs 3 'curl jq=1.6-2.1 datadog-agent=1:7.52.1-1 curl=8.0 old jq'\n");
+	assert_int_equal(tu_sh_run(f->dir, f->script.buf, f->script.len, &f->out), 0);
+	assert_string_equal(f->out.buf, "3 K datadog-agent=1:7.52.1-1 curl=8.0 old\n");
 }
 
 static void test_apply_all_ok(void **state)
@@ -926,6 +958,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_record_after_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pkgs_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_changed_file, setup, teardown),
 		cmocka_unit_test(test_tmp_path),
 		cmocka_unit_test_setup_teardown(test_hostile_values_stay_literal, setup, teardown),

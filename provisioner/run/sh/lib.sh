@@ -213,16 +213,25 @@ lc_content() {
 
 # lc_pkgs IDX "NAME...": "IDX K MISSING..." (names checked at load time).
 lc_pkgs() {
+	lc_q=
+	for lc_n in $2; do
+		lc_q="$lc_q ${lc_n%%=*}"
+	done
 	# shellcheck disable=SC2086  # the names are one word each
 	lc_i="
-$(dpkg-query -W -f='${Package} ${Status}\n' $2 2>/dev/null)
+$(dpkg-query -W -f='${Package} ${Status} ${Version}\n' $lc_q 2>/dev/null)
 "
 	lc_m=
 	for lc_n in $2; do
+		# NAME: any version installed; NAME=VERSION: that one
+		case $lc_n in
+		*=*) lc_p="${lc_n%%=*} install ok installed ${lc_n#*=}
+" ;;
+		*) lc_p="$lc_n install ok installed " ;;
+		esac
 		case $lc_i in
 		*"
-$lc_n install ok installed
-"*) ;;
+$lc_p"*) ;;
 		*) lc_m="$lc_m $lc_n" ;;
 		esac
 	done
@@ -354,20 +363,28 @@ lc_cmd() {
 	env "$@" sh -c "$lc_r"
 }
 
-# lc_apt VALID "NAME...": install packages with apt-get, non-interactive;
-# update the package lists first when they are missing or older than VALID
-# seconds (rounded up to minutes; LC_APT_LISTS: where they are); wait
-# (bounded) for a dpkg lock that another apt holds.
+# lc_apt VALID "NAME[=VERSION]...": install packages with apt-get,
+# non-interactive (a pinned version, even an older one); update the package
+# lists first when they are missing, older than VALID seconds (rounded up to
+# minutes), or older than a source in /etc/apt (a repository just added;
+# LC_APT_LISTS, LC_APT_SOURCES: where they are); wait (bounded) for a dpkg
+# lock that another apt holds.
 lc_apt() {
 	DEBIAN_FRONTEND=noninteractive
 	export DEBIAN_FRONTEND
 	lc_x=$(find "${LC_APT_LISTS:-/var/lib/apt/lists}" -maxdepth 1 -name '*_Packages*' \
 		-mmin "-$((($1 + 59) / 60))" 2>/dev/null | head -n 1)
+	lc_s=${LC_APT_SOURCES:-/etc/apt}
+	if [ -n "$lc_x" ] && [ -n "$(find "$lc_s/sources.list" "$lc_s/sources.list.d" \
+		-maxdepth 1 -newer "$lc_x" 2>/dev/null | head -n 1)" ]; then
+		lc_x=   # a source the lists do not know yet
+	fi
 	if [ -z "$lc_x" ]; then
 		apt-get -q -o DPkg::Lock::Timeout=120 update || return 1
 	fi
 	# shellcheck disable=SC2086  # the names are one word each
-	apt-get install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends -- $2
+	apt-get install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends \
+		--allow-downgrades -- $2
 }
 
 # ---- services ----------------------------------------------------------
