@@ -433,6 +433,15 @@ static int load_agent(struct lc_inventory *inv, const struct lc_node *n, struct 
 	}
 	set_var(a, "flavor", flavor);
 	set_var(a, "version", version);
+	/* the package's version as apt knows it: Datadog's are 1:X.Y.Z-1 */
+	if (*version && !strpbrk(version, ":-")) {
+		char *pv = lc_xasprintf("1:%s-1", version);
+
+		set_var(a, "package_version", pv);
+		free(pv);
+	} else {
+		set_var(a, "package_version", version);
+	}
 	set_var(a, "apt_url", "https://apt.datadoghq.com/");
 	set_var(a, "apt_dist", "stable");
 	set_var(a, "apt_component", "7");

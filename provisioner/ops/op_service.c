@@ -199,8 +199,25 @@ const struct lc_op_type lc_op_service = {
 
 /* ---- the service resource --------------------------------------------- */
 
-/* restart_on paths name managed files or directories (a directory watches
- * everything below it). */
+/* Whether the package resource o installs the package name. */
+static int installs(const struct lc_res *o, const char *name)
+{
+	const char *s = o->path;
+	size_t n = strlen(name), l;
+
+	if (o->type != &lc_res_package)
+		return 0;
+	for (; *s; s += l + (s[l] == ' ')) {
+		l = strcspn(s, " ");
+		if (l >= n && !strncmp(s, name, n) && (l == n || s[n] == '='))
+			return 1;
+	}
+	return 0;
+}
+
+/* restart_on names managed files or directories (a directory watches
+ * everything below it), or packages a package op installs (a new version
+ * restarts the service). */
 static int resolve(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err)
 {
 	size_t j, k;
@@ -213,9 +230,9 @@ static int resolve(struct lc_host_plan *p, struct lc_res *r, struct lc_error *er
 		for (k = 0; k < p->n_res; k++) {
 			const struct lc_res *o = &p->res[k];
 
-			if (!(o->type->flags & LC_RES_F_PATH))
-				continue;
-			if (strncmp(o->path, w, wl) || (o->path[wl] && o->path[wl] != '/'))
+			if (w[0] != '/' ? !installs(o, w) :
+			    !(o->type->flags & LC_RES_F_PATH) ||
+			    strncmp(o->path, w, wl) || (o->path[wl] && o->path[wl] != '/'))
 				continue;
 			r->watch = lc_xrealloc(r->watch, (r->n_watch + 1) * sizeof(*r->watch));
 			r->watch[r->n_watch++] = k;

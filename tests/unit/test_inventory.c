@@ -354,6 +354,7 @@ static void test_agent(void **state)
 	a = lc_node_get(f->inv.vars, "agent");
 	assert_string_equal(lc_node_get(a, "flavor")->str, "datadog");
 	assert_string_equal(lc_node_get(a, "version")->str, "7.52.1-1");
+	assert_string_equal(lc_node_get(a, "package_version")->str, "7.52.1-1");
 	assert_string_equal(lc_node_get(a, "apt_url")->str, "http://127.0.0.1:8080/dd/");
 	assert_string_equal(lc_node_get(a, "apt_dist")->str, "lab");
 	tu_assert_contains(lc_node_get(a, "key")->str, "BEGIN PGP PUBLIC KEY BLOCK");
