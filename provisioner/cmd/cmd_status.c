@@ -115,6 +115,34 @@ static void deployed(struct lc_buf *b, const struct lc_host_plan *p, const char 
 	free(behind);
 }
 
+/* The Datadog Agent's `status --json`: its version and pid, and per check
+ * (runnerStats.Checks.NAME.INSTANCE) its runs and last error. */
+static void datadog_lines(struct lc_buf *b, const struct lc_node *st)
+{
+	const struct lc_node *checks = lc_node_get(lc_node_get(st, "runnerStats"), "Checks");
+	size_t i, j;
+
+	lc_buf_addf(b, "    agent: Datadog Agent %s, pid %s (datadog-agent status)\n",
+		    scalar(st, "version") ? scalar(st, "version") : "?",
+		    scalar(st, "pid") ? scalar(st, "pid") : "?");
+	for (i = 0; checks && checks->kind == LC_NODE_MAP && i < checks->n_pairs; i++) {
+		const struct lc_node *insts = checks->pairs[i].value;
+
+		for (j = 0; insts && insts->kind == LC_NODE_MAP && j < insts->n_pairs; j++) {
+			const struct lc_node *c = insts->pairs[j].value;
+			const char *e = scalar(c, "LastError");
+
+			lc_buf_addf(b, "    check %s: %s runs, ", checks->pairs[i].key->str,
+				    scalar(c, "TotalRuns") ? scalar(c, "TotalRuns") : "?");
+			if (e && *e)
+				lc_buf_addf(b, "error: %.200s\n", e);
+			else
+				lc_buf_addf(b, "%s metric samples last run\n",
+					    scalar(c, "MetricSamples") ? scalar(c, "MetricSamples") : "?");
+		}
+	}
+}
+
 static void human(struct lc_buf *b, const struct lc_host_run *run, const char *head)
 {
 	const struct lc_host_plan *p = &run->plan;
@@ -132,7 +160,10 @@ static void human(struct lc_buf *b, const struct lc_host_run *run, const char *h
 	if (!p->agent_status.len ||
 	    lc_json_parse(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
 			  NULL, NULL) || !agent.root) {
-		lc_buf_adds(b, "    agent: no status file (" LC_AGENT_STATUS ")\n");
+		lc_buf_adds(b, p->agent_datadog ? "    agent: datadog-agent status gave no JSON\n" :
+			    "    agent: no status file (" LC_AGENT_STATUS ")\n");
+	} else if (p->agent_datadog) {
+		datadog_lines(b, agent.root);
 	} else {
 		cfg = lc_node_get(agent.root, "config");
 		lc_buf_addf(b, "    agent: pid %s, running since %s\n",
@@ -216,6 +247,7 @@ static void json(struct lc_buf *b, const struct lc_host_run *run, const char *he
 	if (p->agent_status.len &&
 	    !lc_json_parse(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
 			   NULL, NULL) && agent.root) {
+		lc_json_set(o, "agent_flavor", lc_json_str(p->agent_datadog ? "datadog" : "lab"));
 		lc_json_set(o, "agent", lc_node_dup(agent.root));
 		/* per service, the last minute of traces */
 		lc_json_set(o, "apm", apm_json(lc_node_get(agent.root, "apm")));

@@ -148,7 +148,9 @@ struct lc_host_plan {
 	int skipped;                /* converge --changed: inputs unchanged */
 	int converging;             /* facts of a converge holding the lock: remove temp
 				     * files of an interrupted run, read the clock */
-	struct lc_buf agent_status; /* its JSON, when read */
+	struct lc_buf agent_status; /* its JSON, when read: lab-agent's status file, or
+				     * `datadog-agent status --json` (agent_datadog) */
+	int agent_datadog;
 	long long host_now;         /* the host's clock (s) at the facts batch, or 0 */
 	char *ustage;               /* become: the login user's staging directory,
 				     * where uploads go (the facts batch says) */

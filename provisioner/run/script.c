@@ -372,7 +372,8 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			free(line);
 			continue;
 		}
-		if (!strncmp(line, "A ", 2)) {
+		if (!strncmp(line, "A ", 2) || !strncmp(line, "D ", 2)) {
+			p->agent_datadog = line[0] == 'D';
 			lc_buf_reset(&p->agent_status);
 			if (lc_base64_decode(&p->agent_status, line + 2, linelen - 2))
 				lc_buf_reset(&p->agent_status);

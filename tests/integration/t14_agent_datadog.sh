@@ -28,6 +28,11 @@ run)
 	echo "$1 \$\$" >> /opt/datadog-agent/run/starts
 	exec sleep 100000 ;;
 version) echo "Agent $1" ;;
+status)
+	# the shape of the real agent's status --json, in small
+	printf '{"version":"%s","pid":%s,"runnerStats":{"Checks":{"my_metric":{"my_metric:5e1d":'\
+'{"CheckName":"my_metric","TotalRuns":3,"LastError":"","MetricSamples":1}}}}}\n' \
+		"\$(echo "$1" | sed 's/^1://; s/-1\$//')" "\$(tail -n 1 /opt/datadog-agent/run/starts | cut -d' ' -f2)" ;;
 esac
 EOF
 	chmod 0755 "$d/opt/datadog-agent/bin/agent/agent"
@@ -119,3 +124,16 @@ lab --json converge chaos_engine > "$T/c4.json" || fail "converge 7.53.0"
 [ "$(hssh chaos_engine "tail -n 1 /opt/datadog-agent/run/starts | cut -d' ' -f1")" = 1:7.53.0-1 ] ||
 	fail "the new version was not restarted: $(hssh chaos_engine cat /opt/datadog-agent/run/starts)"
 ok "a config change restarts datadog-agent; a new version is installed and restarted"
+
+lab status chaos_engine > "$T/status.txt" || fail "status: $(cat "$T/status.txt")"
+pid=$(hssh chaos_engine "tail -n 1 /opt/datadog-agent/run/starts | cut -d' ' -f2")
+grep -qx "    agent: Datadog Agent 7.53.0, pid $pid (datadog-agent status)" "$T/status.txt" ||
+	fail "status: $(cat "$T/status.txt")"
+grep -qx "    check my_metric: 3 runs, 1 metric samples last run" "$T/status.txt" ||
+	fail "status checks: $(cat "$T/status.txt")"
+grep -q "service datadog-agent: running" "$T/status.txt" || fail "status service: $(cat "$T/status.txt")"
+lab --json status chaos_engine | python3 -c '
+import json, sys
+e = [json.loads(l) for l in sys.stdin if l.startswith("{")][0]
+assert e["agent_flavor"] == "datadog" and e["agent"]["version"] == "7.53.0", e' || fail "status --json"
+ok "labctl status reads datadog-agent status --json: version, pid, checks"

@@ -131,11 +131,20 @@ lc_state() {
 	done < "$LC_STATE_FILE"
 }
 
+# lc_agent: the agent's state: "D BASE64" of `datadog-agent status --json`
+# where the Datadog Agent is installed, else "A BASE64" of lab-agent's status
+# file, else nothing.
 lc_agent() {
-	[ -f "$LC_AGENT_STATUS" ] || return 0
-	printf 'A '
-	base64 -w0 < "$LC_AGENT_STATUS"
-	echo
+	lc_a=$(command -v datadog-agent 2>/dev/null) || lc_a=/opt/datadog-agent/bin/agent/agent
+	if [ -x "$lc_a" ]; then
+		printf 'D '
+		timeout 30 "$lc_a" status --json 2>/dev/null | base64 -w0
+		echo
+	elif [ -f "$LC_AGENT_STATUS" ]; then
+		printf 'A '
+		base64 -w0 < "$LC_AGENT_STATUS"
+		echo
+	fi
 }
 
 # lc_sums: read the digest cache, LC_SUMS_FILE: a line "KEY SIG SHA PATH"
