@@ -42,7 +42,7 @@ hssh demo_api cat /etc/datadog-agent/datadog.yaml > "$T/dd.yaml"
 ok "agent configuration on every host: hostname, tags, env, api key, edits, modes"
 
 hssh postgresql cat /etc/datadog-agent/conf.d/postgres.d/conf.yaml | grep -qx "  - host: $(addr postgresql)" || fail "postgres conf"
-hssh chaos_engine cat /etc/datadog-agent/conf.d/my_metric.yaml > "$T/mm"
+hssh chaos_engine cat /etc/datadog-agent/conf.d/my_metric.d/conf.yaml > "$T/mm"
 printf 'init_config:\ninstances:\n  - min_collection_interval: 45\n' | cmp -s - "$T/mm" || fail "my_metric.yaml: $(cat "$T/mm")"
 [ "$(hssh chaos_engine stat -c %a /etc/datadog-agent/checks.d/my_metric.py)" = 644 ] || fail "check mode"
 hssh chaos_engine "grep -q '^class MyMetricCheck(AgentCheck):' /etc/datadog-agent/checks.d/my_metric.py" ||

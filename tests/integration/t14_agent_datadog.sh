@@ -100,7 +100,7 @@ hssh chaos_engine cat /etc/apt/keyrings/datadog-archive-keyring.asc | cmp -s - "
 [ "$(hssh chaos_engine "dpkg-query -W -f '\${Version}' datadog-agent")" = 1:7.52.1-1 ] ||
 	fail "datadog-agent is not at the pinned 1:7.52.1-1"
 hssh chaos_engine "grep -qx 'hostname: chaos_engine' /etc/datadog-agent/datadog.yaml" || fail "datadog.yaml"
-hssh chaos_engine test -f /etc/datadog-agent/conf.d/my_metric.yaml || fail "conf.d"
+hssh chaos_engine test -f /etc/datadog-agent/conf.d/my_metric.d/conf.yaml || fail "conf.d"
 for _ in $(seq 1 20); do hssh chaos_engine test -s /opt/datadog-agent/run/starts && break; sleep 0.25; done
 [ "$(hssh chaos_engine "cut -d' ' -f1 /opt/datadog-agent/run/starts")" = 1:7.52.1-1 ] ||
 	fail "datadog-agent did not start once: $(hssh chaos_engine cat /opt/datadog-agent/run/starts)"
