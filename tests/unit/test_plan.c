@@ -742,6 +742,9 @@ static void test_package_bad_version(void **state)
 			    "name (NAME or NAME=VERSION)", f->dir);
 	plan_fails(f, "web", LC_EPARSE, want);
 	free(want);
+	lc_roles_release(&f->roles);
+	lc_inventory_release(&f->inv);
+	f->loaded = 0;
 	tu_put(f->dir, "roles/app/role.yaml",
 	       "ops:\n"
 	       "  - package: { names: [\"pkg=1.0;reboot\"] }\n");
