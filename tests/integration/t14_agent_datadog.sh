@@ -67,7 +67,7 @@ gpg --batch --yes --clearsign -o "$T/repo/dists/lab/InRelease" "$T/repo/dists/la
 	fail "signing"
 python3 -m http.server --bind 127.0.0.1 0 --directory "$T/repo" > "$T/http.log" 2>&1 &
 httpd=$!
-trap 'kill $httpd 2>/dev/null || true; cleanup' EXIT
+trap 'kill $httpd 2>/dev/null || true; gpgconf --kill gpg-agent 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 1 50); do
 	port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.log" | head -1)
 	[ -n "$port" ] && break
