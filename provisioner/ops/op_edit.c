@@ -17,6 +17,7 @@ struct spec {
 	const char *line;    /* line: the line (template text) */
 	const char *match;   /* line: ERE or NULL */
 	const char *after;   /* line: ERE or NULL */
+	const char *before;  /* line: ERE, "BOF" or NULL */
 };
 
 struct edit_op {
@@ -32,7 +33,7 @@ static const char *const keys[] = { "path", "edits", "create", "mode", "owner", 
 
 static int parse_edits(struct edit_op *e, const struct lc_node *list, struct lc_error *err)
 {
-	static const char *const line_keys[] = { "line", "match", "after", NULL };
+	static const char *const line_keys[] = { "line", "match", "after", "before", NULL };
 	static const char *const absent_keys[] = { "absent", NULL };
 	size_t i;
 	int rc;
@@ -58,8 +59,12 @@ static int parse_edits(struct edit_op *e, const struct lc_node *list, struct lc_
 			s->kind = SPEC_LINE;
 			if ((rc = lc_role_str(&s->line, n, "line", 1, "a line edit", err)) ||
 			    (rc = lc_role_str(&s->match, n, "match", 0, "a line edit", err)) ||
-			    (rc = lc_role_str(&s->after, n, "after", 0, "a line edit", err)))
+			    (rc = lc_role_str(&s->after, n, "after", 0, "a line edit", err)) ||
+			    (rc = lc_role_str(&s->before, n, "before", 0, "a line edit", err)))
 				return rc;
+			if (s->after && s->before)
+				return lc_node_error(err, LC_EPARSE, lc_node_get(n, "before"),
+						     "a line edit has 'after' or 'before', not both");
 		} else if (n->kind == LC_NODE_MAP && lc_node_get(n, "absent")) {
 			if ((rc = lc_node_check_keys(n, absent_keys, "an absent edit", err)))
 				return rc;
@@ -107,9 +112,9 @@ static void release(struct lc_op *op)
 static int compile(struct lc_edit *e, struct lc_plan_scope *s, const struct lc_op *op,
 		   const struct spec *spec, int *secret, struct lc_error *err)
 {
-	char *a = NULL, *b = NULL, *c = NULL;
+	char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
 	struct lc_buf where = LC_BUF_INIT;
-	int rc, s1 = 0, s2 = 0, s3 = 0;
+	int rc, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
 
 	switch (spec->kind) {
 	case SPEC_SUBST:
@@ -125,8 +130,12 @@ static int compile(struct lc_edit *e, struct lc_plan_scope *s, const struct lc_o
 		    (!spec->match ||
 		     !(rc = lc_plan_render_field(&b, s, op, "match", spec->match, &s2, err))) &&
 		    (!spec->after ||
-		     !(rc = lc_plan_render_field(&c, s, op, "after", spec->after, &s3, err))))
-			rc = lc_edit_init_line(e, a, b, c, err);
+		     !(rc = lc_plan_render_field(&c, s, op, "after", spec->after, &s3, err))) &&
+		    (!spec->before ||
+		     !(rc = lc_plan_render_field(&d, s, op, "before", spec->before, &s4, err))) &&
+		    !(rc = lc_edit_init_line(e, a, b, c, err)) && d &&
+		    (rc = lc_edit_set_before(e, d, err)))
+			lc_edit_release(e);
 		break;
 	}
 	if (rc && err) {
@@ -135,10 +144,11 @@ static int compile(struct lc_edit *e, struct lc_plan_scope *s, const struct lc_o
 			lc_error_prefix(err, "%s", where.buf);
 	}
 	lc_buf_release(&where);
-	*secret |= s1 | s2 | s3;
+	*secret |= s1 | s2 | s3 | s4;
 	free(a);
 	free(b);
 	free(c);
+	free(d);
 	return rc;
 }
 

@@ -32,6 +32,9 @@ struct lc_edit_impl {
 	regex_t after;          /* line: insert-after anchor */
 	int has_after;
 	struct lc_buf after_lit;
+	regex_t before;         /* line: insert-before anchor */
+	int has_before, before_bof;
+	struct lc_buf before_lit;
 	struct repl_part *parts;
 	size_t nr_parts, alloc_parts;
 	struct lc_buf lit;
@@ -340,6 +343,7 @@ static struct lc_edit_impl *impl_new(void)
 	lc_buf_init(&impl->lit);
 	lc_buf_init(&impl->re_lit);
 	lc_buf_init(&impl->after_lit);
+	lc_buf_init(&impl->before_lit);
 	return impl;
 }
 
@@ -621,6 +625,30 @@ int lc_edit_init_line(struct lc_edit *out, const char *line, const char *match,
 out:
 	lc_edit_release(&e);
 	return rc;
+}
+
+int lc_edit_set_before(struct lc_edit *e, const char *before, struct lc_error *err)
+{
+	int rc;
+
+	if (e->kind != LC_EDIT_LINE || !e->impl)
+		return lc_error_set(err, LC_EPARSE, "'before' goes with a line edit");
+	if (e->after)
+		return lc_error_set(err, LC_EPARSE, "line edit for '%s': 'after' or 'before', not both",
+				    e->replacement);
+	if (!before || !*before)
+		return lc_error_set(err, LC_EPARSE, "line edit for '%s': empty before regex "
+				    "(leave it out instead)", e->replacement);
+	if (!strcmp(before, "BOF")) {
+		e->impl->before_bof = 1;
+	} else {
+		if ((rc = compile_re(&e->impl->before, before, "before of line edit", err)))
+			return rc;
+		e->impl->has_before = 1;
+		required_literal(&e->impl->before_lit, before);
+	}
+	e->before = lc_xstrdup(before);
+	return 0;
 }
 
 int lc_edit_init_absent(struct lc_edit *out, const char *pattern, struct lc_error *err)
@@ -957,6 +985,27 @@ static int apply_line(struct result *res, const struct lc_edit *e, const char *i
 	 * edit again finds it (matching or not). */
 	if (fused ? present : has_line(in, len, value, vlen))
 		return 0;
+	if (e->impl->before_bof || e->impl->has_before) {
+		struct line b;
+		int have_before = e->impl->before_bof;
+
+		b.start = 0;
+		if (e->impl->has_before &&
+		    (rc = last_match(&b, &have_before, &e->impl->before, &e->impl->before_lit, in,
+				     len, NULL, NULL, scratch, err)))
+			return rc;
+		if (have_before) {
+			/* value and its '\n' go where line b starts */
+			if (res->out) {
+				lc_buf_add(res->out, in, b.start);
+				lc_buf_add(res->out, value, vlen);
+				lc_buf_addc(res->out, '\n');
+			}
+			res->copied = b.start;
+			res->changed = 1;
+			return 0;
+		}
+	}
 	if (e->impl->has_after &&
 	    (rc = last_match(&a, &have_after, &e->impl->after, &e->impl->after_lit, in, len,
 			     NULL, NULL, scratch, err)))
@@ -1083,14 +1132,18 @@ void lc_edit_release(struct lc_edit *e)
 			regfree(&e->impl->re);
 		if (e->impl->has_after)
 			regfree(&e->impl->after);
+		if (e->impl->has_before)
+			regfree(&e->impl->before);
 		free(e->impl->parts);
 		lc_buf_release(&e->impl->lit);
 		lc_buf_release(&e->impl->re_lit);
 		lc_buf_release(&e->impl->after_lit);
+		lc_buf_release(&e->impl->before_lit);
 		free(e->impl);
 	}
 	free(e->pattern);
 	free(e->replacement);
 	free(e->after);
+	free(e->before);
 	*e = (struct lc_edit)LC_EDIT_INIT;
 }

@@ -25,7 +25,9 @@
  *           or lack of one (even if `line` is also present elsewhere); else
  *           if the exact line (byte for byte, not a regex) is already present
  *           anywhere, nothing changes; else it is inserted after the last
- *           line matching `after` (ERE) if there is one, else appended.
+ *           line matching `after` (ERE), or before the last line matching
+ *           `before` (ERE), or first when `before` is BOF, if there is one;
+ *           else appended.
  *           Inserted and appended lines end with '\n', and a '\n' is added
  *           first when the line before them lacked one; an empty file
  *           becomes "line\n".  A line containing a newline is refused.
@@ -54,11 +56,12 @@ struct lc_edit {
 	char *pattern;      /* subst: ERE; line: `match` ERE or NULL; absent: ERE */
 	char *replacement;  /* subst: replacement text; line: the line */
 	char *after;        /* line: insert-after anchor ERE or NULL */
+	char *before;       /* line: insert-before anchor ERE, "BOF", or NULL */
 	int global;         /* subst: g flag */
 	struct lc_edit_impl *impl;
 };
 
-#define LC_EDIT_INIT { LC_EDIT_SUBST, NULL, NULL, NULL, 0, NULL }
+#define LC_EDIT_INIT { LC_EDIT_SUBST, NULL, NULL, NULL, NULL, 0, NULL }
 
 /* Parse "s/ERE/repl/flags" into a compiled subst edit.  pattern is set
  * to the ERE as compiled (escaped delimiters resolved), replacement to the
@@ -72,6 +75,9 @@ int lc_edit_parse_subst(struct lc_edit *out, const char *expr, struct lc_error *
 int lc_edit_init_line(struct lc_edit *out, const char *line, const char *match,
 		      const char *after, struct lc_error *err);
 int lc_edit_init_absent(struct lc_edit *out, const char *pattern, struct lc_error *err);
+/* A line edit's insert-before anchor: an ERE, or "BOF" (the start of the
+ * file); not with `after`.  On error e is unchanged. */
+int lc_edit_set_before(struct lc_edit *e, const char *before, struct lc_error *err);
 
 /* Apply one edit to in[0..len); on success the result replaces out's
  * contents (in may point into out) and *changed is set to whether the

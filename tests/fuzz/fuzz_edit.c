@@ -2,7 +2,8 @@
  *
  * The first line of the input says the edit, the rest is the file:
  *   s/ERE/repl/g          a subst expression (any delimiter)
- *   L<line>\t<match>\t<after>   a line edit (an empty field is NULL)
+ *   L<line>\t<match>\t<after>\t<before>   a line edit (an empty field is
+ *                         NULL; before: an ERE or BOF, only without after)
  *   A<ERE>                an absent edit
  * The edit is applied to the file, then to its own result (what labctl's
  * idempotency proof does), and applying in place (in pointing into out)
@@ -64,11 +65,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 'L': {
 		const char *p = first + 1, *end = first + flen;
 		char *line = field(&p, end), *match = field(&p, end), *after = field(&p, end);
+		char *before = field(&p, end);
 
 		rc = lc_edit_init_line(&e, line ? line : "", match, after, &err);
+		if (!rc && before && !after && (rc = lc_edit_set_before(&e, before, &err)))
+			lc_edit_release(&e);
 		free(line);
 		free(match);
 		free(after);
+		free(before);
 		break;
 	}
 	case 'A':

@@ -20,6 +20,8 @@ ops:
         - "s/^port=[0-9]+$/port=9000/"
         - { line: "greeting={{ greeting }}", match: "^#?greeting=", after: "^\\[main\\]$" }
         - { absent: "^obsolete" }
+        - { line: "# managed by labctl", before: BOF }
+        - { line: "mode=strict", before: "^keep=" }
   - edit:
       path: /etc/created.conf
       create: true
@@ -47,7 +49,7 @@ lab --json up > "$T/up.json" 2>&1 || fail "up: $(cat "$T/up.json")"
 [ "$(hssh demo_api stat -c %a /srv/tree/sub/f7.txt)" = 600 ] || fail "tree mode"
 [ "$(hssh demo_api cat /srv/tree/sub/f7.txt)" = "file 7" ] || fail "tree content"
 hssh demo_api cat /etc/app.conf > "$T/app.conf"
-printf '%s\n' '[main]' 'port=9000' "greeting=hello \$(touch /tmp/pwned) \`touch /tmp/pwned2\`; it's \"quoted\"" 'keep=1' > "$T/want.conf"
+printf '%s\n' '# managed by labctl' '[main]' 'port=9000' "greeting=hello \$(touch /tmp/pwned) \`touch /tmp/pwned2\`; it's \"quoted\"" 'mode=strict' 'keep=1' > "$T/want.conf"
 diff -u "$T/want.conf" "$T/app.conf" || fail "edited content"
 [ "$(hssh demo_api stat -c %a /etc/app.conf)" = 600 ] || fail "an edit changed the file's mode"
 [ "$(hssh demo_api cat /etc/created.conf)" = "enabled=yes" ] || fail "create: true"

@@ -669,6 +669,61 @@ static void test_proof_matches_second_pass(void **state)
 		lc_edit_release(&e[i]);
 }
 
+/* before: the line goes before the last line matching `before`, or first
+ * with BOF (a line that must precede sshd's Match blocks, or a header). */
+static void before_case(const char *in, const char *line, const char *match,
+			const char *before, const char *want, int want_changed)
+{
+	struct lc_edit e = LC_EDIT_INIT;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_buf out = LC_BUF_INIT;
+	int changed, again, twice;
+
+	assert_int_equal(lc_edit_init_line(&e, line, match, NULL, &err), 0);
+	if (lc_edit_set_before(&e, before, &err))
+		fail_msg("%s", err.msg);
+	check_apply(&e, in, want, want_changed, 1);
+	/* the proof worked out while applying agrees with a second pass */
+	assert_int_equal(lc_edit_apply_proven(&out, &e, in, strlen(in), &changed, &again, &err), 0);
+	assert_int_equal(lc_edit_changes(&e, out.buf, out.len, &twice, &err), 0);
+	assert_int_equal(again, twice);
+	lc_buf_release(&out);
+	lc_edit_release(&e);
+}
+
+static void test_line_before(void **state)
+{
+	struct lc_edit e = LC_EDIT_INIT;
+	struct lc_error err = LC_ERROR_INIT;
+
+	(void)state;
+	before_case("Port 22\nMatch User x\n  X11Forwarding no\n", "PermitRootLogin no", NULL,
+		    "^Match", "Port 22\nPermitRootLogin no\nMatch User x\n  X11Forwarding no\n", 1);
+	/* the last match */
+	before_case("a\nMatch 1\nb\nMatch 2\n", "x", NULL, "^Match",
+		    "a\nMatch 1\nb\nx\nMatch 2\n", 1);
+	before_case("a\nb\n", "first", NULL, "BOF", "first\na\nb\n", 1);
+	before_case("", "first", NULL, "BOF", "first\n", 1);
+	before_case("a", "first", NULL, "BOF", "first\na", 1);
+	/* no match: appended; present already: nothing */
+	before_case("a\n", "x", NULL, "^nope", "a\nx\n", 1);
+	before_case("x\nMatch\n", "x", NULL, "^Match", "x\nMatch\n", 0);
+	/* match wins over before */
+	before_case("#x=1\nMatch\n", "x=2", "^#?x=", "^Match", "x=2\nMatch\n", 1);
+
+	assert_int_equal(lc_edit_init_line(&e, "x", NULL, "^a", &err), 0);
+	assert_int_equal(lc_edit_set_before(&e, "^b", &err), LC_EPARSE);
+	assert_non_null(strstr(err.msg, "'after' or 'before', not both"));
+	lc_edit_release(&e);
+	assert_int_equal(lc_edit_init_line(&e, "x", NULL, NULL, &err), 0);
+	assert_int_equal(lc_edit_set_before(&e, "", &err), LC_EPARSE);
+	assert_int_equal(lc_edit_set_before(&e, "(", &err), LC_EPARSE);
+	lc_edit_release(&e);
+	assert_int_equal(lc_edit_parse_subst(&e, "s/a/b/", &err), 0);
+	assert_int_equal(lc_edit_set_before(&e, "BOF", &err), LC_EPARSE);
+	lc_edit_release(&e);
+}
+
 static void test_regex_bounds(void **state)
 {
 	static const char *const ok[] = {
@@ -719,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_line_multiple_matches),
 		cmocka_unit_test(test_line_match_wins_over_after),
 		cmocka_unit_test(test_line_insert_after),
+		cmocka_unit_test(test_line_before),
 		cmocka_unit_test(test_line_no_trailing_newline),
 		cmocka_unit_test(test_line_refused),
 		cmocka_unit_test(test_line_fields),
