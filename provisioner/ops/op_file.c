@@ -396,12 +396,30 @@ static int fact(struct lc_res *r, char what, const char *rest, struct lc_error *
 	return 0;
 }
 
+/* Whether every edit of r only removes lines: a file without those lines,
+ * or without any, is what they want. */
+static int only_absent(const struct lc_res *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_edits; i++)
+		if (r->edits[i].kind != LC_EDIT_ABSENT)
+			return 0;
+	return r->n_edits > 0;
+}
+
 static int decide(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err)
 {
 	const struct lc_fact *f = &r->fact;
 	int mode, rc;
 
 	if (!r->has_content) {
+		if (!f->exists && only_absent(r)) {
+			/* nothing to remove from a file that is not there: no file
+			 * is created, even with create: true */
+			r->need_content = r->need_meta = 0;
+			return 0;
+		}
 		if (!f->exists && !r->create)
 			return lc_error_set(err, LC_EREMOTE,
 					    "%s does not exist on %s (set create: true to "

@@ -22,6 +22,10 @@ ops:
         - { absent: "^obsolete" }
         - { line: "# managed by labctl", before: BOF }
         - { line: "mode=strict", before: "^keep=" }
+  - edit:   # only removes lines: a missing file is fine, and not created
+      path: /etc/never.conf
+      create: true
+      edits: [ { absent: "^debug=" } ]
   - edit:
       path: /etc/created.conf
       create: true
@@ -53,6 +57,7 @@ printf '%s\n' '# managed by labctl' '[main]' 'port=9000' "greeting=hello \$(touc
 diff -u "$T/want.conf" "$T/app.conf" || fail "edited content"
 [ "$(hssh demo_api stat -c %a /etc/app.conf)" = 600 ] || fail "an edit changed the file's mode"
 [ "$(hssh demo_api cat /etc/created.conf)" = "enabled=yes" ] || fail "create: true"
+hssh demo_api test ! -e /etc/never.conf || fail "an absent-only edit created its file"
 [ "$(hssh demo_api cat /var/tmp/ran)" = run ] || fail "guarded command"
 [ "$(hssh demo_api cat /var/tmp/msg)" = "hello \$(touch /tmp/pwned) \`touch /tmp/pwned2\`; it's \"quoted\"" ] || fail "env value not literal"
 hssh demo_api 'test ! -e /tmp/pwned && test ! -e /tmp/pwned2' || fail "a value was expanded by a shell"

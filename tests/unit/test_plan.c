@@ -448,6 +448,34 @@ static void test_edit_missing_file(void **state)
 	assert_int_equal(r->need_content, 0);
 }
 
+/* Edits that only remove lines have nothing to do in a missing file: ok,
+ * and no file created, even with create: true.  One more kind of edit and
+ * the missing file is an error (or created) again. */
+static void test_absent_on_missing_file(void **state)
+{
+	struct fx *f = *state;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_host_plan *web;
+	struct lc_res *r;
+
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - edit: { path: /etc/x.conf, create: true, mode: \"0600\","
+	       " edits: [ { absent: \"^obsolete\" }, { absent: \"^old=\" } ] }\n"
+	       "  - edit: { path: /etc/y.conf, edits: [ { absent: \"^a\" }, \"s/b/c/\" ] }\n");
+	load_ok(f);
+	web = plan_ok(f, "web");
+	r = res(web, "/etc/x.conf");
+	set_fact(r, 0, 0, "");
+	assert_int_equal(lc_res_decide(web, r, &err), 0);
+	assert_int_equal(r->need_content, 0);
+	assert_int_equal(r->need_meta, 0);
+	r = res(web, "/etc/y.conf");
+	set_fact(r, 0, 0, "");
+	assert_int_equal(lc_res_decide(web, r, &err), LC_EREMOTE);
+	tu_assert_contains(err.msg, "/etc/y.conf does not exist on web");
+}
+
 static void test_file_tree(void **state)
 {
 	static const struct {
@@ -1050,6 +1078,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_edit_only_resource, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edit_only_meta_and_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edit_missing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absent_on_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_symlink_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_template, setup, teardown),
