@@ -46,6 +46,9 @@ struct line {
 	size_t start, end, next;
 };
 
+/* A line ending "\r\n" (a CRLF file) is not part of the line either:
+ * patterns and exact lines match without the '\r', and a line replaced in
+ * place keeps its ending. */
 static int next_line(struct line *out, const char *in, size_t len, size_t pos)
 {
 	const char *nl;
@@ -56,7 +59,18 @@ static int next_line(struct line *out, const char *in, size_t len, size_t pos)
 	out->start = pos;
 	out->end = nl ? (size_t)(nl - in) : len;
 	out->next = nl ? out->end + 1 : len;
+	if (nl && out->end > pos && in[out->end - 1] == '\r')
+		out->end--;
 	return 1;
+}
+
+/* The line ending a line edit writes: the file's own ("\r\n" when its
+ * first line ends so), else "\n". */
+static const char *eol_of(const char *in, size_t len)
+{
+	const char *nl = memchr(in, '\n', len);
+
+	return nl && nl > in && nl[-1] == '\r' ? "\r\n" : "\n";
 }
 
 static int line_has_nl(const struct line *l)
@@ -917,14 +931,15 @@ static int has_line(const char *in, size_t len, const char *value, size_t vlen)
 {
 	const char *p = in, *end = in + len, *hit;
 
-	if (!vlen) {  /* an empty line: "\n\n", or "\n" at the start */
-		if (len && in[0] == '\n')
+	if (!vlen) {  /* an empty line: "\n\n", or "\n" at the start (or "\r\n") */
+		if ((len && in[0] == '\n') || (len > 1 && in[0] == '\r' && in[1] == '\n'))
 			return 1;
-		return memmem(in, len, "\n\n", 2) != NULL;
+		return memmem(in, len, "\n\n", 2) != NULL || memmem(in, len, "\n\r\n", 3) != NULL;
 	}
 	while (p < end && (hit = memmem(p, (size_t)(end - p), value, vlen))) {
 		if ((hit == in || hit[-1] == '\n') &&
-		    (hit + vlen == end || hit[vlen] == '\n'))
+		    (hit + vlen == end || hit[vlen] == '\n' ||
+		     (hit[vlen] == '\r' && hit + vlen + 1 < end && hit[vlen + 1] == '\n')))
 			return 1;
 		p = hit + 1;
 	}
@@ -953,7 +968,7 @@ static int line_again(int *again, const struct lc_edit *e, const char *in, size_
 static int apply_line(struct result *res, const struct lc_edit *e, const char *in, size_t len,
 		      struct lc_buf *scratch, struct lc_error *err)
 {
-	const char *value = e->replacement;
+	const char *value = e->replacement, *eol = eol_of(in, len);
 	size_t vlen = strlen(value);
 	const struct lc_buf *lit = &e->impl->re_lit;
 	struct line m, a;
@@ -995,11 +1010,11 @@ static int apply_line(struct result *res, const struct lc_edit *e, const char *i
 				     len, NULL, NULL, scratch, err)))
 			return rc;
 		if (have_before) {
-			/* value and its '\n' go where line b starts */
+			/* value and its line ending go where line b starts */
 			if (res->out) {
 				lc_buf_add(res->out, in, b.start);
 				lc_buf_add(res->out, value, vlen);
-				lc_buf_addc(res->out, '\n');
+				lc_buf_adds(res->out, eol);
 			}
 			res->copied = b.start;
 			res->changed = 1;
@@ -1014,9 +1029,9 @@ static int apply_line(struct result *res, const struct lc_edit *e, const char *i
 		if (res->out) {
 			lc_buf_add(res->out, in, a.next);
 			if (!line_has_nl(&a))
-				lc_buf_addc(res->out, '\n');
+				lc_buf_adds(res->out, eol);
 			lc_buf_add(res->out, value, vlen);
-			lc_buf_addc(res->out, '\n');
+			lc_buf_adds(res->out, eol);
 		}
 		res->copied = a.next;
 		res->changed = 1;
@@ -1025,9 +1040,9 @@ static int apply_line(struct result *res, const struct lc_edit *e, const char *i
 	if (res->out) {
 		lc_buf_add(res->out, in, len);
 		if (len && in[len - 1] != '\n')
-			lc_buf_addc(res->out, '\n');
+			lc_buf_adds(res->out, eol);
 		lc_buf_add(res->out, value, vlen);
-		lc_buf_addc(res->out, '\n');
+		lc_buf_adds(res->out, eol);
 	}
 	res->copied = len;
 	res->changed = 1;

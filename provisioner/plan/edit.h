@@ -33,6 +33,10 @@
  *           becomes "line\n".  A line containing a newline is refused.
  *   absent  remove every line matching an ERE, with its '\n'.
  *
+ * In a CRLF file a line's "\r\n" is its ending: every kind matches lines
+ * without the '\r', a line replaced keeps its ending, and a line edit adds
+ * lines with the file's ending (that of its first line).
+ *
  * Parse errors are LC_EPARSE and name the expression and, for a bad
  * regex, regerror's words.  Nothing here touches a file or prints. */
 #ifndef LC_EDIT_H

@@ -619,6 +619,7 @@ static void test_proof_matches_second_pass(void **state)
 	static const char *const files[] = {
 		"", "\n", "a\n", "a", "x = 1\n#x = 2\nx = 3\n", "#x = 1\n# x = 2\ny\n",
 		"aaa\nbab\n\nb", "a\nb\n", "key = v\n[s]\nkey = w", "\n\n\n", "ab\nab\n",
+		"x = 1\r\n#x = 2\r\nx = 3\r\n", "a\r\n\r\nb", "key = v\r\n[s]\r\n", "\r\n",
 	};
 	static const char *const substs[] = {
 		"s/a/aa/", "s/a/b/", "s/a/b/g", "s/^$/x/", "s/x/y\\nx/", "s/b$/&\\n/",
@@ -724,6 +725,29 @@ static void test_line_before(void **state)
 	lc_edit_release(&e);
 }
 
+/* CRLF files: lines match without their '\r', keep their ending when
+ * replaced, and lines added get the file's ending. */
+static void test_crlf(void **state)
+{
+	(void)state;
+	/* present as key=1\r\n: not appended again */
+	line_case("a=0\r\nkey=1\r\n", "key=1", NULL, NULL, "a=0\r\nkey=1\r\n", 0);
+	/* replaced in place, ending kept */
+	line_case("#key=0\r\nb\r\n", "key=1", "^#?key=0$", NULL, "key=1\r\nb\r\n", 1);
+	/* inserted after a line, appended: CRLF */
+	line_case("[main]\r\nb=1\r\n", "a=1", NULL, "^\\[main\\]$", "[main]\r\na=1\r\nb=1\r\n", 1);
+	line_case("a\r\n", "x", NULL, NULL, "a\r\nx\r\n", 1);
+	line_case("a\r\nb", "x", NULL, NULL, "a\r\nb\r\nx\r\n", 1);
+	/* $ sees the end of the line, not the '\r' */
+	absent_case("a\r\nkey=1\r\nb\r\n", "^key=1$", "a\r\nb\r\n", 1);
+	subst_case("s/1$/2/", "k=1\r\nj=1\r\n", "k=2\r\nj=2\r\n", 1);
+	/* an LF file stays LF; a lone \r inside a line is text */
+	line_case("a\n", "x", NULL, NULL, "a\nx\n", 1);
+	subst_case("s/a\r$/b/", "a\r\n", "a\r\n", 0);
+	/* an empty line in a CRLF file is present */
+	line_case("a\r\n\r\nb\r\n", "", NULL, NULL, "a\r\n\r\nb\r\n", 0);
+}
+
 static void test_regex_bounds(void **state)
 {
 	static const char *const ok[] = {
@@ -775,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_line_match_wins_over_after),
 		cmocka_unit_test(test_line_insert_after),
 		cmocka_unit_test(test_line_before),
+		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_line_no_trailing_newline),
 		cmocka_unit_test(test_line_refused),
 		cmocka_unit_test(test_line_fields),
