@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <locale.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct lc_edit_impl {
 	regex_t before;         /* line: insert-before anchor */
 	int has_before, before_bof;
 	struct lc_buf before_lit;
+	locale_t utf8;          /* C.UTF-8 for regcomp and regexec ((locale_t)0: bytes) */
 	struct repl_part *parts;
 	size_t nr_parts, alloc_parts;
 	struct lc_buf lit;
@@ -283,16 +285,25 @@ static void required_literal(struct lc_buf *lit, const char *p)
 	lc_buf_release(&run);
 }
 
-static int compile_re(regex_t *re, const char *pattern, const char *what,
+/* Regexes work on characters, not bytes: compiled and run under C.UTF-8
+ * (a bracket expression [éè] is two characters, not four bytes), switched
+ * for the calling thread only (uselocale).  Text that is not UTF-8 stays
+ * byte for byte what it was: it just does not match such expressions. */
+static int compile_re(regex_t *re, locale_t loc, const char *pattern, const char *what,
 		      struct lc_error *err)
 {
 	struct lc_buf msg = LC_BUF_INIT;
+	locale_t old = (locale_t)0;
 	size_t n;
 	int rc;
 
 	if ((rc = check_ere(pattern, what, err)))
 		return rc;
+	if (loc)
+		old = uselocale(loc);
 	rc = regcomp(re, pattern, REG_EXTENDED);
+	if (loc)
+		uselocale(old);
 	if (!rc)
 		return 0;
 	n = regerror(rc, re, NULL, 0);
@@ -358,6 +369,7 @@ static struct lc_edit_impl *impl_new(void)
 	lc_buf_init(&impl->re_lit);
 	lc_buf_init(&impl->after_lit);
 	lc_buf_init(&impl->before_lit);
+	impl->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 	return impl;
 }
 
@@ -550,7 +562,7 @@ int lc_edit_parse_subst(struct lc_edit *out, const char *expr, struct lc_error *
 		goto out;
 	}
 	lc_buf_addf(&what, "s command '%s'", expr);
-	rc = compile_re(&e.impl->re, re.buf, what.buf, err);
+	rc = compile_re(&e.impl->re, e.impl->utf8, re.buf, what.buf, err);
 	if (rc)
 		goto out;
 	e.impl->has_re = 1;
@@ -610,6 +622,12 @@ int lc_edit_init_line(struct lc_edit *out, const char *line, const char *match,
 				  "line edit: the line contains a newline; a multi-line value is not a line (use a template, or one line edit per line)");
 		goto out;
 	}
+	if (strchr(line, '\r')) {
+		rc = lc_error_set(err, LC_EPARSE,
+				  "line edit: the line contains a carriage return; a line's ending "
+				  "is the file's (\\r\\n in a CRLF file), not part of the line");
+		goto out;
+	}
 	if ((match && !*match) || (after && !*after)) {
 		rc = lc_error_set(err, LC_EPARSE,
 				  "line edit for '%s': empty %s regex (leave it out instead)",
@@ -617,7 +635,7 @@ int lc_edit_init_line(struct lc_edit *out, const char *line, const char *match,
 		goto out;
 	}
 	if (match) {
-		rc = compile_re(&e.impl->re, match, "match of line edit", err);
+		rc = compile_re(&e.impl->re, e.impl->utf8, match, "match of line edit", err);
 		if (rc)
 			goto out;
 		e.impl->has_re = 1;
@@ -625,7 +643,7 @@ int lc_edit_init_line(struct lc_edit *out, const char *line, const char *match,
 		e.pattern = lc_xstrdup(match);
 	}
 	if (after) {
-		rc = compile_re(&e.impl->after, after, "after of line edit", err);
+		rc = compile_re(&e.impl->after, e.impl->utf8, after, "after of line edit", err);
 		if (rc)
 			goto out;
 		e.impl->has_after = 1;
@@ -656,7 +674,7 @@ int lc_edit_set_before(struct lc_edit *e, const char *before, struct lc_error *e
 	if (!strcmp(before, "BOF")) {
 		e->impl->before_bof = 1;
 	} else {
-		if ((rc = compile_re(&e->impl->before, before, "before of line edit", err)))
+		if ((rc = compile_re(&e->impl->before, e->impl->utf8, before, "before of line edit", err)))
 			return rc;
 		e->impl->has_before = 1;
 		required_literal(&e->impl->before_lit, before);
@@ -679,7 +697,7 @@ int lc_edit_init_absent(struct lc_edit *out, const char *pattern, struct lc_erro
 				  "absent edit: empty regex (it would remove every line)");
 		goto out;
 	}
-	rc = compile_re(&e.impl->re, pattern, "absent edit", err);
+	rc = compile_re(&e.impl->re, e.impl->utf8, pattern, "absent edit", err);
 	if (rc)
 		goto out;
 	e.impl->has_re = 1;
@@ -1056,6 +1074,7 @@ static int run(struct lc_buf *out, const struct lc_edit *e, const char *in, size
 	struct lc_buf scratch = LC_BUF_INIT;
 	struct result res = { out, in ? in : "", 0, 0, again != NULL, 0 };
 	size_t start = out ? out->len : 0;
+	locale_t old = (locale_t)0;
 	int rc;
 
 	*changed = 0;
@@ -1066,6 +1085,8 @@ static int run(struct lc_buf *out, const struct lc_edit *e, const char *in, size
 		return lc_error_set(err, LC_ERR, "edit applied before it was initialised");
 	if (len > INT_MAX)  /* regoff_t may be an int: keep every offset representable */
 		return lc_error_set(err, LC_ERR, "input too large to edit (%zu bytes)", len);
+	if (e->impl->utf8)
+		old = uselocale(e->impl->utf8);
 	switch (e->kind) {
 	case LC_EDIT_SUBST:
 		rc = apply_subst(&res, e, res.in, len, &scratch, err);
@@ -1080,6 +1101,8 @@ static int run(struct lc_buf *out, const struct lc_edit *e, const char *in, size
 		rc = lc_error_set(err, LC_ERR, "unknown edit kind %d", (int)e->kind);
 		break;
 	}
+	if (e->impl->utf8)
+		uselocale(old);
 	lc_buf_release(&scratch);
 	if (!rc) {
 		finish(&res, len);
@@ -1154,6 +1177,8 @@ void lc_edit_release(struct lc_edit *e)
 		lc_buf_release(&e->impl->re_lit);
 		lc_buf_release(&e->impl->after_lit);
 		lc_buf_release(&e->impl->before_lit);
+		if (e->impl->utf8)
+			freelocale(e->impl->utf8);
 		free(e->impl);
 	}
 	free(e->pattern);

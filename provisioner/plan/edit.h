@@ -35,7 +35,11 @@
  *
  * In a CRLF file a line's "\r\n" is its ending: every kind matches lines
  * without the '\r', a line replaced keeps its ending, and a line edit adds
- * lines with the file's ending (that of its first line).
+ * lines with the file's ending (that of its first line).  A line edit's
+ * line may not contain '\r'.
+ *
+ * Regexes work on UTF-8 characters (compiled and run under C.UTF-8, for
+ * the calling thread only); text that is not UTF-8 is left as it is.
  *
  * Parse errors are LC_EPARSE and name the expression and, for a bad
  * regex, regerror's words.  Nothing here touches a file or prints. */

@@ -748,6 +748,26 @@ static void test_crlf(void **state)
 	line_case("a\r\n\r\nb\r\n", "", NULL, NULL, "a\r\n\r\nb\r\n", 0);
 }
 
+/* Regexes work on UTF-8 characters: a bracket expression of accented
+ * letters replaces letters, not bytes; '.' is one character; text that is
+ * not UTF-8 stays byte for byte. */
+static void test_utf8(void **state)
+{
+	struct lc_edit e = LC_EDIT_INIT;
+	struct lc_error err = LC_ERROR_INIT;
+
+	(void)state;
+	/* (CRLF) a line's '\r' is its ending, not its text */
+	assert_int_equal(lc_edit_init_line(&e, "key=1\r", NULL, NULL, &err), LC_EPARSE);
+	assert_non_null(strstr(err.msg, "carriage return"));
+	lc_edit_release(&e);
+	subst_case("s/[\xc3\xa9\xc3\xa8]/e/g", "caf\xc3\xa9 cr\xc3\xa8me\n", "cafe creme\n", 1);
+	subst_case("s/^caf.$/X/", "caf\xc3\xa9\n", "X\n", 1);
+	subst_case("s/[\xc3\xa9\xc3\xa8]/e/g", "caf\xe9 latin-1\n", "caf\xe9 latin-1\n", 0);
+	line_case("# na\xc3\xafve=0\n", "na\xc3\xafve=1", "^# ?na.ve=", NULL, "na\xc3\xafve=1\n", 1);
+	absent_case("\xc3\xa9t\xc3\xa9\nhiver\n", "^.t.$", "hiver\n", 1);
+}
+
 static void test_regex_bounds(void **state)
 {
 	static const char *const ok[] = {
@@ -800,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_line_insert_after),
 		cmocka_unit_test(test_line_before),
 		cmocka_unit_test(test_crlf),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_line_no_trailing_newline),
 		cmocka_unit_test(test_line_refused),
 		cmocka_unit_test(test_line_fields),
