@@ -28,6 +28,9 @@ ops:
         - { line: "key=1" }
         - { absent: "^old=1$" }
         - { line: "new=1", after: "^key=1$" }
+  - edit:   # UTF-8: a bracket expression of accented letters
+      path: /etc/utf8.conf
+      edits: [ "s/[éè]/e/g" ]
   - edit:   # only removes lines: a missing file is fine, and not created
       path: /etc/never.conf
       create: true
@@ -52,6 +55,7 @@ ok "an edit of a missing file fails clearly and stops that host's later ops"
 
 printf '[main]\nport=8080\n#greeting=hi\nobsolete=1\nkeep=1\nobsolete=2' | hssh demo_api 'cat > /etc/app.conf; chmod 0600 /etc/app.conf'
 printf 'old=1\r\nkey=1\r\n' | hssh demo_api 'cat > /etc/crlf.conf'
+printf 'caf\303\251 cr\303\250me\n' | hssh demo_api 'cat > /etc/utf8.conf'
 lab --json up > "$T/up.json" 2>&1 || fail "up: $(cat "$T/up.json")"
 [ "$(hssh demo_api sha256sum /opt/agent/bin/agent | cut -c1-64)" = "$(sha256sum < "$r/files/agent.bin" | cut -c1-64)" ] \
 	|| fail "8 MiB binary digest differs"
@@ -67,6 +71,7 @@ diff -u "$T/want.conf" "$T/app.conf" || fail "edited content"
 hssh demo_api test ! -e /etc/never.conf || fail "an absent-only edit created its file"
 [ "$(hssh demo_api "od -An -c /etc/crlf.conf | tr -s ' '")" = " k e y = 1 \r \n n e w = 1 \r \n" ] ||
 	fail "CRLF file: $(hssh demo_api od -c /etc/crlf.conf)"
+[ "$(hssh demo_api cat /etc/utf8.conf)" = "cafe creme" ] || fail "UTF-8: $(hssh demo_api cat /etc/utf8.conf)"
 [ "$(hssh demo_api cat /var/tmp/ran)" = run ] || fail "guarded command"
 [ "$(hssh demo_api cat /var/tmp/msg)" = "hello \$(touch /tmp/pwned) \`touch /tmp/pwned2\`; it's \"quoted\"" ] || fail "env value not literal"
 hssh demo_api 'test ! -e /tmp/pwned && test ! -e /tmp/pwned2' || fail "a value was expanded by a shell"
