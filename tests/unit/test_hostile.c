@@ -24,6 +24,7 @@
 #include "template.h"
 #include "op.h"
 #include "testutil.h"
+#include "tu_plan.h"
 #include "yamlx.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -36,22 +37,6 @@ struct fx {
 	struct lc_host_plan plan;
 	int loaded, planned;
 };
-
-/* lc_plan_host within a run of its own (a run per call: what a session
- * does for all hosts at once). */
-static int plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
-		     const struct lc_roles *roles, struct lc_blobs *blobs,
-		     const struct lc_host *h, struct lc_error *err)
-{
-	struct lc_plan_run run;
-	int rc;
-
-	if ((rc = lc_plan_run_init(&run, inv, roles, blobs, err)))
-		return rc;
-	rc = lc_plan_host(out, &run, h, err);
-	lc_plan_run_release(&run);
-	return rc;
-}
 
 static int setup(void **state)
 {
@@ -103,7 +88,7 @@ static struct lc_host_plan *plan_ok(struct fx *f, const char *host)
 		fail_msg("loading: %s", err.msg);
 	h = lc_inventory_host(&f->inv, host);
 	assert_non_null(h);
-	if (plan_host(&f->plan, &f->inv, &f->roles, &f->blobs, h, &err))
+	if (tu_plan_host(&f->plan, &f->inv, &f->roles, &f->blobs, h, &err))
 		fail_msg("planning %s: %s", host, err.msg);
 	f->planned = 1;
 	return &f->plan;
@@ -473,7 +458,7 @@ static void test_tree_symlink_refused(void **state)
 		if (rc == 0) {
 			const struct lc_host *h = lc_inventory_host(&f->inv, "web");
 
-			rc = plan_host(&f->plan, &f->inv, &f->roles, &f->blobs, h, &err);
+			rc = tu_plan_host(&f->plan, &f->inv, &f->roles, &f->blobs, h, &err);
 			if (rc == 0) {
 				size_t j;
 
@@ -508,7 +493,7 @@ static void load_fifo_role(void *arg)
 		const struct lc_host *h = lc_inventory_host(&f->inv, "web");
 		struct lc_host_plan p;
 
-		rc = plan_host(&p, &f->inv, &f->roles, &f->blobs, h, &err);
+		rc = tu_plan_host(&p, &f->inv, &f->roles, &f->blobs, h, &err);
 		if (rc == 0)
 			_exit(2);  /* a FIFO was accepted as a file */
 	}

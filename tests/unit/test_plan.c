@@ -12,6 +12,7 @@
 #include "op.h"
 #include "source.h"
 #include "testutil.h"
+#include "tu_plan.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -24,22 +25,6 @@ struct fx {
 	int n_plans;
 	int loaded;
 };
-
-/* lc_plan_host within a run of its own (a run per call: what a session
- * does for all hosts at once). */
-static int plan_host(struct lc_host_plan *out, const struct lc_inventory *inv,
-		     const struct lc_roles *roles, struct lc_blobs *blobs,
-		     const struct lc_host *h, struct lc_error *err)
-{
-	struct lc_plan_run run;
-	int rc;
-
-	if ((rc = lc_plan_run_init(&run, inv, roles, blobs, err)))
-		return rc;
-	rc = lc_plan_host(out, &run, h, err);
-	lc_plan_run_release(&run);
-	return rc;
-}
 
 /* Two hosts; web sets `a`, db sets nothing.  The lab sets a, b and c. */
 static const char inventory[] =
@@ -123,7 +108,7 @@ static int plan_for(struct fx *f, const char *host, struct lc_host_plan **out,
 
 	assert_non_null(h);
 	assert_true(f->n_plans < 2);
-	rc = plan_host(p, &f->inv, &f->roles, &f->blobs, h, err);
+	rc = tu_plan_host(p, &f->inv, &f->roles, &f->blobs, h, err);
 	if (!rc)
 		f->n_plans++;
 	*out = rc ? NULL : p;
