@@ -362,7 +362,6 @@ static int flush_metadata(struct lc_submit *s, struct lc_error *err)
 	pthread_mutex_lock(&s->lock);
 	if (!rc) {
 		s->metadata_due = time(NULL) + LC_SUBMIT_METADATA_S;
-		s->st.metadata_sent++;
 	} else {
 		failed_locked(s, err);
 	}

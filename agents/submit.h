@@ -25,7 +25,6 @@ struct lc_submit_stats {
 	unsigned long long sent;       /* points accepted (2xx) */
 	unsigned long long failed;     /* POSTs that failed */
 	unsigned long long dropped;    /* points dropped (buffer full) */
-	unsigned long long metadata_sent;  /* host metadata payloads accepted */
 	size_t buffered;
 	time_t last_success;           /* 0: never */
 	char *last_error;              /* malloc'd copy or NULL */
