@@ -36,6 +36,9 @@ struct lc_edit_impl {
 	regex_t before;         /* line: insert-before anchor */
 	int has_before, before_bof;
 	struct lc_buf before_lit;
+	regex_t from, to;       /* between: the region's first line before, its end */
+	int has_between;
+	struct lc_buf from_lit, to_lit;
 	locale_t utf8;          /* C.UTF-8 for regcomp and regexec ((locale_t)0: bytes) */
 	struct repl_part *parts;
 	size_t nr_parts, alloc_parts;
@@ -369,6 +372,8 @@ static struct lc_edit_impl *impl_new(void)
 	lc_buf_init(&impl->re_lit);
 	lc_buf_init(&impl->after_lit);
 	lc_buf_init(&impl->before_lit);
+	lc_buf_init(&impl->from_lit);
+	lc_buf_init(&impl->to_lit);
 	impl->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 	return impl;
 }
@@ -683,6 +688,32 @@ int lc_edit_set_before(struct lc_edit *e, const char *before, struct lc_error *e
 	return 0;
 }
 
+int lc_edit_set_between(struct lc_edit *e, const char *from, const char *to,
+			struct lc_error *err)
+{
+	int rc;
+
+	if (!e->impl)
+		return lc_error_set(err, LC_EPARSE, "'between' on an edit not initialised");
+	if (e->impl->has_between)
+		return lc_error_set(err, LC_EPARSE, "'between' given twice");
+	if (!from || !*from || !to || !*to)
+		return lc_error_set(err, LC_EPARSE, "'between': empty %s regex",
+				    !from || !*from ? "start" : "end");
+	if ((rc = compile_re(&e->impl->from, e->impl->utf8, from, "between's start", err)))
+		return rc;
+	if ((rc = compile_re(&e->impl->to, e->impl->utf8, to, "between's end", err))) {
+		regfree(&e->impl->from);
+		return rc;
+	}
+	e->impl->has_between = 1;
+	required_literal(&e->impl->from_lit, from);
+	required_literal(&e->impl->to_lit, to);
+	e->from = lc_xstrdup(from);
+	e->to = lc_xstrdup(to);
+	return 0;
+}
+
 int lc_edit_init_absent(struct lc_edit *out, const char *pattern, struct lc_error *err)
 {
 	struct lc_edit e = LC_EDIT_INIT;
@@ -808,6 +839,7 @@ struct result {
 	int changed;
 	int prove;          /* find out whether the edit changes its own result */
 	int again;          /* ... it does (-1: the result has to say) */
+	const char *eol;    /* the file's line ending, for lines a line edit adds */
 };
 
 /* Replace in[from..to) by the bytes rep[0..n). */
@@ -986,7 +1018,7 @@ static int line_again(int *again, const struct lc_edit *e, const char *in, size_
 static int apply_line(struct result *res, const struct lc_edit *e, const char *in, size_t len,
 		      struct lc_buf *scratch, struct lc_error *err)
 {
-	const char *value = e->replacement, *eol = eol_of(in, len);
+	const char *value = e->replacement, *eol = res->eol;
 	size_t vlen = strlen(value);
 	const struct lc_buf *lit = &e->impl->re_lit;
 	struct line m, a;
@@ -1067,12 +1099,88 @@ static int apply_line(struct result *res, const struct lc_edit *e, const char *i
 	return 0;
 }
 
+static int apply_kind(struct result *res, const struct lc_edit *e, const char *in, size_t len,
+		      struct lc_buf *scratch, struct lc_error *err)
+{
+	switch (e->kind) {
+	case LC_EDIT_SUBST:
+		return apply_subst(res, e, in, len, scratch, err);
+	case LC_EDIT_LINE:
+		return apply_line(res, e, in, len, scratch, err);
+	case LC_EDIT_ABSENT:
+		return apply_absent(res, e, in, len, scratch, err);
+	}
+	return lc_error_set(err, LC_ERR, "unknown edit kind %d", (int)e->kind);
+}
+
+/* The first line matching re at or after pos (*found), in *out. */
+static int first_match(struct line *out, int *found, const regex_t *re, const struct lc_buf *lit,
+		       const char *in, size_t len, size_t pos, struct lc_buf *scratch,
+		       struct lc_error *err)
+{
+	int rc;
+
+	*found = 0;
+	while (next_candidate(out, in, len, pos, lit)) {
+		if ((rc = line_matches(re, in, out, scratch, err)) < 0)
+			return rc;
+		if (rc) {
+			*found = 1;
+			return 0;
+		}
+		pos = out->next;
+	}
+	return 0;
+}
+
+/* An edit confined to its region: applied to in[from..to) as if that were
+ * the whole input, and the result spliced back. */
+static int apply_between(struct result *res, const struct lc_edit *e, const char *in,
+			 size_t len, struct lc_buf *scratch, struct lc_error *err)
+{
+	const struct lc_edit_impl *impl = e->impl;
+	struct lc_buf sub = LC_BUF_INIT;
+	struct result r;
+	struct line l;
+	size_t from, to = len;
+	int found, rc;
+
+	if ((rc = first_match(&l, &found, &impl->from, &impl->from_lit, in, len, 0, scratch, err)))
+		return rc;
+	if (!found)
+		return e->kind != LC_EDIT_LINE ? 0 :
+		       lc_error_set(err, LC_EPARSE, "line edit for '%s': no line matches between's "
+				    "start '%s', so there is no region to put it in (add that line "
+				    "with a line edit first)", e->replacement, e->from);
+	from = l.next;
+	if ((rc = first_match(&l, &found, &impl->to, &impl->to_lit, in, len, from, scratch, err)))
+		return rc;
+	if (found)
+		to = l.start;
+	r = (struct result){ res->out ? &sub : NULL, in + from, 0, 0, 0, 0, res->eol };
+	if (!(rc = apply_kind(&r, e, in + from, to - from, scratch, err)) && r.changed) {
+		finish(&r, to - from);
+		if (res->out) {
+			lc_buf_add(res->out, in, from);
+			/* the region starts after a last line without its '\n' */
+			if (from && in[from - 1] != '\n' && sub.len)
+				lc_buf_adds(res->out, res->eol);
+			lc_buf_add(res->out, sub.buf, sub.len);
+			lc_buf_add(res->out, in + to, len - to);
+		}
+		res->copied = len;
+		res->changed = 1;
+	}
+	lc_buf_release(&sub);
+	return rc;
+}
+
 /* Apply e to in; out NULL: only find out whether it would change it. */
 static int run(struct lc_buf *out, const struct lc_edit *e, const char *in, size_t len,
 	       int *changed, int *again, struct lc_error *err)
 {
 	struct lc_buf scratch = LC_BUF_INIT;
-	struct result res = { out, in ? in : "", 0, 0, again != NULL, 0 };
+	struct result res = { out, in ? in : "", 0, 0, again != NULL, 0, NULL };
 	size_t start = out ? out->len : 0;
 	locale_t old = (locale_t)0;
 	int rc;
@@ -1085,21 +1193,14 @@ static int run(struct lc_buf *out, const struct lc_edit *e, const char *in, size
 		return lc_error_set(err, LC_ERR, "edit applied before it was initialised");
 	if (len > INT_MAX)  /* regoff_t may be an int: keep every offset representable */
 		return lc_error_set(err, LC_ERR, "input too large to edit (%zu bytes)", len);
+	res.eol = eol_of(res.in, len);
 	if (e->impl->utf8)
 		old = uselocale(e->impl->utf8);
-	switch (e->kind) {
-	case LC_EDIT_SUBST:
-		rc = apply_subst(&res, e, res.in, len, &scratch, err);
-		break;
-	case LC_EDIT_LINE:
-		rc = apply_line(&res, e, res.in, len, &scratch, err);
-		break;
-	case LC_EDIT_ABSENT:
-		rc = apply_absent(&res, e, res.in, len, &scratch, err);
-		break;
-	default:
-		rc = lc_error_set(err, LC_ERR, "unknown edit kind %d", (int)e->kind);
-		break;
+	if (e->impl->has_between) {
+		rc = apply_between(&res, e, res.in, len, &scratch, err);
+		res.again = -1;  /* the region may move: find it again */
+	} else {
+		rc = apply_kind(&res, e, res.in, len, &scratch, err);
 	}
 	if (e->impl->utf8)
 		uselocale(old);
@@ -1172,11 +1273,17 @@ void lc_edit_release(struct lc_edit *e)
 			regfree(&e->impl->after);
 		if (e->impl->has_before)
 			regfree(&e->impl->before);
+		if (e->impl->has_between) {
+			regfree(&e->impl->from);
+			regfree(&e->impl->to);
+		}
 		free(e->impl->parts);
 		lc_buf_release(&e->impl->lit);
 		lc_buf_release(&e->impl->re_lit);
 		lc_buf_release(&e->impl->after_lit);
 		lc_buf_release(&e->impl->before_lit);
+		lc_buf_release(&e->impl->from_lit);
+		lc_buf_release(&e->impl->to_lit);
 		if (e->impl->utf8)
 			freelocale(e->impl->utf8);
 		free(e->impl);
@@ -1185,5 +1292,7 @@ void lc_edit_release(struct lc_edit *e)
 	free(e->replacement);
 	free(e->after);
 	free(e->before);
+	free(e->from);
+	free(e->to);
 	*e = (struct lc_edit)LC_EDIT_INIT;
 }

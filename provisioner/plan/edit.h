@@ -38,6 +38,16 @@
  * lines with the file's ending (that of its first line).  A line edit's
  * line may not contain '\r'.
  *
+ * Any kind may be confined to a region (lc_edit_set_between): the lines
+ * after the first line matching `from`, up to and excluding the first line
+ * after it matching `to` (or to the end of the file).  The edit sees the
+ * region as its whole input: a line edit's "present", match, after and
+ * before look only there, and its line is added at the end of the region
+ * (BOF: at its start).  Without a line matching `from` a subst or absent
+ * edit changes nothing and a line edit is an error (add the region's first
+ * line with a line edit before it).  The idempotency proof of a region
+ * edit is a second pass: the region is found again in the result.
+ *
  * Regexes work on UTF-8 characters (compiled and run under C.UTF-8, for
  * the calling thread only); text that is not UTF-8 is left as it is.
  *
@@ -65,11 +75,12 @@ struct lc_edit {
 	char *replacement;  /* subst: replacement text; line: the line */
 	char *after;        /* line: insert-after anchor ERE or NULL */
 	char *before;       /* line: insert-before anchor ERE, "BOF", or NULL */
+	char *from, *to;    /* between: the region's start and end EREs, or NULL */
 	int global;         /* subst: g flag */
 	struct lc_edit_impl *impl;
 };
 
-#define LC_EDIT_INIT { LC_EDIT_SUBST, NULL, NULL, NULL, NULL, 0, NULL }
+#define LC_EDIT_INIT { LC_EDIT_SUBST, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL }
 
 /* Parse "s/ERE/repl/flags" into a compiled subst edit.  pattern is set
  * to the ERE as compiled (escaped delimiters resolved), replacement to the
@@ -86,6 +97,10 @@ int lc_edit_init_absent(struct lc_edit *out, const char *pattern, struct lc_erro
 /* A line edit's insert-before anchor: an ERE, or "BOF" (the start of the
  * file); not with `after`.  On error e is unchanged. */
 int lc_edit_set_before(struct lc_edit *e, const char *before, struct lc_error *err);
+/* Confine any edit to the region between the EREs from and to (neither
+ * empty).  On error e is unchanged. */
+int lc_edit_set_between(struct lc_edit *e, const char *from, const char *to,
+			struct lc_error *err);
 
 /* Apply one edit to in[0..len); on success the result replaces out's
  * contents (in may point into out) and *changed is set to whether the

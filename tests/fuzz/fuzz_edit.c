@@ -5,6 +5,7 @@
  *   L<line>\t<match>\t<after>\t<before>   a line edit (an empty field is
  *                         NULL; before: an ERE or BOF, only without after)
  *   A<ERE>                an absent edit
+ * any of them after "B<from>\t<to>\t": confined to that region.
  * The edit is applied to the file, then to its own result (what labctl's
  * idempotency proof does), and applying in place (in pointing into out)
  * must give the same result as applying from a copy; the proof that
@@ -41,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lc_edit e = LC_EDIT_INIT;
 	struct lc_error err = LC_ERROR_INIT;
 	struct lc_buf out = LC_BUF_INIT, again = LC_BUF_INIT, inplace = LC_BUF_INIT;
-	char *first;
+	char *first, *from = NULL, *to = NULL;
+	const char *spec;
 	size_t flen, blen;
 	int changed = -1, rc;
 
@@ -60,10 +62,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lc_buf_add(&file, body, blen);
 	body = file.buf;
 	first = lc_xstrndup(in, flen);
+	spec = first;
+	if (first[0] == 'B') {
+		spec = first + 1;
+		from = field(&spec, first + flen);
+		to = field(&spec, first + flen);
+	}
 
-	switch (first[0]) {
+	switch (spec[0]) {
 	case 'L': {
-		const char *p = first + 1, *end = first + flen;
+		const char *p = spec + 1, *end = first + flen;
 		char *line = field(&p, end), *match = field(&p, end), *after = field(&p, end);
 		char *before = field(&p, end);
 
@@ -77,12 +85,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 'A':
-		rc = lc_edit_init_absent(&e, first + 1, &err);
+		rc = lc_edit_init_absent(&e, spec + 1, &err);
 		break;
 	default:
-		rc = lc_edit_parse_subst(&e, first, &err);
+		rc = lc_edit_parse_subst(&e, spec, &err);
 		break;
 	}
+	if (!rc && first[0] == 'B' && (rc = lc_edit_set_between(&e, from, to, &err)))
+		lc_edit_release(&e);
 	if (rc) {
 		if (!err.msg[0])
 			abort();
@@ -103,11 +113,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (inplace.len != out.len || memcmp(inplace.buf, out.buf, out.len))
 		abort();
 	/* Once more on its own result.  An absent edit, and a line edit
-	 * without `match`, are idempotent by construction: the second apply
-	 * must change nothing.  Others may change again (labctl refuses such
-	 * edits before touching a host); here they just must not crash. */
+	 * without `match` or region (a line it adds may end its region), are
+	 * idempotent by construction: the second apply must change nothing.
+	 * Others may change again (labctl refuses such edits before touching
+	 * a host); here they just must not crash. */
 	if (lc_edit_apply(&again, &e, out.buf, out.len, &changed, &err) == 0 &&
-	    changed && (e.kind == LC_EDIT_ABSENT || (e.kind == LC_EDIT_LINE && !e.pattern)))
+	    changed && (e.kind == LC_EDIT_ABSENT || (e.kind == LC_EDIT_LINE && !e.pattern &&
+						     !e.from)))
 		abort();
 	/* The proof worked out while applying must say what that second
 	 * apply found. */
@@ -127,5 +139,7 @@ out:
 	lc_buf_release(&inplace);
 	lc_buf_release(&file);
 	free(first);
+	free(from);
+	free(to);
 	return 0;
 }

@@ -725,6 +725,122 @@ static void test_line_before(void **state)
 	lc_edit_release(&e);
 }
 
+/* between: e confined to the region after the first line matching from,
+ * up to the next line matching to.  want NULL: the edit must fail with an
+ * error containing msg. */
+static void between_case(struct lc_edit *e, const char *from, const char *to, const char *in,
+			 const char *want, int want_changed)
+{
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_buf out = LC_BUF_INIT;
+	int changed, again, twice;
+
+	if (lc_edit_set_between(e, from, to, &err))
+		fail_msg("%s", err.msg);
+	check_apply(e, in, want, want_changed, 1);
+	/* the proof agrees with a second pass */
+	assert_int_equal(lc_edit_apply_proven(&out, e, in, strlen(in), &changed, &again, &err), 0);
+	assert_int_equal(lc_edit_changes(e, out.buf, out.len, &twice, &err), 0);
+	assert_int_equal(again, twice);
+	assert_int_equal(again, 0);
+	lc_buf_release(&out);
+	lc_edit_release(e);
+}
+
+static void test_between(void **state)
+{
+	static const char ini[] = "[a]\nport=1\nhost=x\n[b]\nport=1\nhost=y\n";
+	struct lc_edit e = LC_EDIT_INIT;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_buf out = LC_BUF_INIT;
+	int changed, again;
+
+	(void)state;
+	/* a replacement inside one ini section (replace's after/before) */
+	assert_int_equal(lc_edit_parse_subst(&e, "s/^port=.*/port=2/", &err), 0);
+	between_case(&e, "^\\[b\\]", "^\\[", ini,
+		     "[a]\nport=1\nhost=x\n[b]\nport=2\nhost=y\n", 1);
+	/* the last section runs to the end of the file; the first to the next header */
+	assert_int_equal(lc_edit_parse_subst(&e, "s/^host=.*/host=z/", &err), 0);
+	between_case(&e, "^\\[a\\]", "^\\[", ini,
+		     "[a]\nport=1\nhost=z\n[b]\nport=1\nhost=y\n", 1);
+	/* a line edit: present elsewhere does not count; added at the end of the region */
+	assert_int_equal(lc_edit_init_line(&e, "user=u", NULL, NULL, &err), 0);
+	between_case(&e, "^\\[a\\]", "^\\[", "[a]\nport=1\n[b]\nuser=u\n",
+		     "[a]\nport=1\nuser=u\n[b]\nuser=u\n", 1);
+	/* ... its match only looks in the region */
+	assert_int_equal(lc_edit_init_line(&e, "port=3", "^port=", NULL, &err), 0);
+	between_case(&e, "^\\[a\\]", "^\\[", ini,
+		     "[a]\nport=3\nhost=x\n[b]\nport=1\nhost=y\n", 1);
+	/* ... present in the region: nothing */
+	assert_int_equal(lc_edit_init_line(&e, "host=y", NULL, NULL, &err), 0);
+	between_case(&e, "^\\[b\\]", "^\\[", ini, ini, 0);
+	/* ... BOF is the region's start; an empty region; a region at the end of a
+	 * file whose last line lacks its '\n' */
+	assert_int_equal(lc_edit_init_line(&e, "first=1", NULL, NULL, &err), 0);
+	assert_int_equal(lc_edit_set_before(&e, "BOF", &err), 0);
+	between_case(&e, "^\\[b\\]", "^\\[", ini,
+		     "[a]\nport=1\nhost=x\n[b]\nfirst=1\nport=1\nhost=y\n", 1);
+	assert_int_equal(lc_edit_init_line(&e, "k=v", NULL, NULL, &err), 0);
+	between_case(&e, "^\\[a\\]", "^\\[", "[a]\n[b]\n", "[a]\nk=v\n[b]\n", 1);
+	assert_int_equal(lc_edit_init_line(&e, "k=v", NULL, NULL, &err), 0);
+	between_case(&e, "^\\[a\\]", "^\\[", "x\n[a]", "x\n[a]\nk=v\n", 1);
+	/* CRLF: the file's ending, even for an empty region */
+	assert_int_equal(lc_edit_init_line(&e, "k=v", NULL, NULL, &err), 0);
+	between_case(&e, "^\\[a\\]$", "^\\[", "[a]\r\n[b]\r\n", "[a]\r\nk=v\r\n[b]\r\n", 1);
+	/* absent in a region only */
+	assert_int_equal(lc_edit_init_absent(&e, "^port=", &err), 0);
+	between_case(&e, "^\\[a\\]", "^\\[", ini, "[a]\nhost=x\n[b]\nport=1\nhost=y\n", 1);
+	/* the first line matching from starts the region */
+	assert_int_equal(lc_edit_parse_subst(&e, "s/1/9/", &err), 0);
+	between_case(&e, "^\\[", "^\\[", ini, "[a]\nport=9\nhost=x\n[b]\nport=1\nhost=y\n", 1);
+	/* no region: a subst or absent edit changes nothing */
+	assert_int_equal(lc_edit_parse_subst(&e, "s/1/9/", &err), 0);
+	between_case(&e, "^\\[c\\]", "^\\[", ini, ini, 0);
+	assert_int_equal(lc_edit_init_absent(&e, "port", &err), 0);
+	between_case(&e, "^\\[c\\]", "^\\[", ini, ini, 0);
+
+	/* ... and a line edit says there is no region */
+	assert_int_equal(lc_edit_init_line(&e, "k=v", NULL, NULL, &err), 0);
+	assert_int_equal(lc_edit_set_between(&e, "^\\[c\\]", "^\\[", &err), 0);
+	assert_int_equal(lc_edit_apply(&out, &e, ini, strlen(ini), &changed, &err), LC_EPARSE);
+	assert_non_null(strstr(err.msg, "no line matches between's start '^\\[c\\]'"));
+	assert_int_equal(changed, 0);
+	lc_edit_release(&e);
+
+	/* the proof is a second pass: an edit that makes its region move */
+	assert_int_equal(lc_edit_init_line(&e, "[x]", NULL, NULL, &err), 0);
+	assert_int_equal(lc_edit_set_between(&e, "^\\[a\\]", "^\\[b\\]", &err), 0);
+	assert_int_equal(lc_edit_apply_proven(&out, &e, "[a]\n[b]\n", 8, &changed, &again, &err),
+			 0);
+	assert_string_equal(out.buf, "[a]\n[x]\n[b]\n");
+	assert_int_equal(again, 0);
+	lc_edit_release(&e);
+	assert_int_equal(lc_edit_parse_subst(&e, "s/^y$/y\\n[a]/", &err), 0);
+	assert_int_equal(lc_edit_set_between(&e, "^\\[a\\]", "^\\[b\\]", &err), 0);
+	assert_int_equal(lc_edit_apply_proven(&out, &e, "[a]\ny\n[b]\n", 10, &changed, &again,
+					      &err), 0);
+	assert_string_equal(out.buf, "[a]\ny\n[a]\n[b]\n");
+	assert_int_equal(changed, 1);
+	/* the region is still "y": the edit adds another [a] every time */
+	assert_int_equal(again, 1);
+	lc_edit_release(&e);
+
+	/* refused: empty or bad regexes, twice */
+	assert_int_equal(lc_edit_init_absent(&e, "x", &err), 0);
+	assert_int_equal(lc_edit_set_between(&e, "", "^\\[", &err), LC_EPARSE);
+	assert_int_equal(lc_edit_set_between(&e, "^a", NULL, &err), LC_EPARSE);
+	assert_int_equal(lc_edit_set_between(&e, "(", "^\\[", &err), LC_EPARSE);
+	assert_non_null(strstr(err.msg, "between's start"));
+	assert_int_equal(lc_edit_set_between(&e, "^a", "(", &err), LC_EPARSE);
+	assert_non_null(strstr(err.msg, "between's end"));
+	assert_null(e.from);
+	assert_int_equal(lc_edit_set_between(&e, "^a", "^b", &err), 0);
+	assert_int_equal(lc_edit_set_between(&e, "^a", "^b", &err), LC_EPARSE);
+	lc_edit_release(&e);
+	lc_buf_release(&out);
+}
+
 /* CRLF files: lines match without their '\r', keep their ending when
  * replaced, and lines added get the file's ending. */
 static void test_crlf(void **state)
@@ -819,6 +935,7 @@ int main(void)
 		cmocka_unit_test(test_line_match_wins_over_after),
 		cmocka_unit_test(test_line_insert_after),
 		cmocka_unit_test(test_line_before),
+		cmocka_unit_test(test_between),
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_line_no_trailing_newline),
