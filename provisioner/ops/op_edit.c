@@ -18,23 +18,49 @@ struct spec {
 	const char *match;   /* line: ERE or NULL */
 	const char *after;   /* line: ERE or NULL */
 	const char *before;  /* line: ERE, "BOF" or NULL */
+	const char *from, *to;  /* between: the region's EREs, or NULL */
 };
 
 struct edit_op {
 	int create;          /* a missing file is created (else an error) */
+	int follow;          /* a symbolic link: edit the file it points to */
+	const char *validate;  /* a command, %s the staged file, or NULL */
 	struct spec *specs;
 	size_t n;
 };
 
-static const char *const keys[] = { "path", "edits", "create", "mode", "owner", "group", NULL };
+static const char *const keys[] = { "path", "edits", "create", "follow", "validate", "mode",
+				     "owner", "group", NULL };
 
-#define EXPECTED "expected an edit: \"s/ERE/replacement/[g]\", {line: ..., match: ...} " \
-		 "or {absent: ERE}"
+#define EXPECTED "expected an edit: \"s/ERE/replacement/[g]\", {subst: ...}, " \
+		 "{line: ..., match: ...} or {absent: ERE}"
+
+/* between: [START_ERE, END_ERE] */
+static int parse_between(struct spec *s, const struct lc_node *n, struct lc_error *err)
+{
+	const struct lc_node *b = lc_node_get(n, "between");
+	size_t i;
+
+	if (!b)
+		return 0;
+	if (b->kind != LC_NODE_SEQ || b->n_items != 2)
+		return lc_node_error(err, LC_EPARSE, b, "'between' is a list of two regexes: "
+				     "[START, END]");
+	for (i = 0; i < 2; i++)
+		if (b->items[i]->kind != LC_NODE_SCALAR || !b->items[i]->len)
+			return lc_node_error(err, LC_EPARSE, b->items[i],
+					     "'between' needs two non-empty regexes");
+	s->from = b->items[0]->str;
+	s->to = b->items[1]->str;
+	return 0;
+}
 
 static int parse_edits(struct edit_op *e, const struct lc_node *list, struct lc_error *err)
 {
-	static const char *const line_keys[] = { "line", "match", "after", "before", NULL };
-	static const char *const absent_keys[] = { "absent", NULL };
+	static const char *const line_keys[] = { "line", "match", "after", "before", "between",
+						 NULL };
+	static const char *const absent_keys[] = { "absent", "between", NULL };
+	static const char *const subst_keys[] = { "subst", "between", NULL };
 	size_t i;
 	int rc;
 
@@ -53,6 +79,11 @@ static int parse_edits(struct edit_op *e, const struct lc_node *list, struct lc_
 				return lc_node_error(err, LC_EPARSE, n, EXPECTED);
 			s->kind = SPEC_SUBST;
 			s->expr = n->str;
+		} else if (n->kind == LC_NODE_MAP && lc_node_get(n, "subst")) {
+			if ((rc = lc_node_check_keys(n, subst_keys, "a subst edit", err)) ||
+			    (rc = lc_role_str(&s->expr, n, "subst", 1, "a subst edit", err)))
+				return rc;
+			s->kind = SPEC_SUBST;
 		} else if (n->kind == LC_NODE_MAP && lc_node_get(n, "line")) {
 			if ((rc = lc_node_check_keys(n, line_keys, "a line edit", err)))
 				return rc;
@@ -74,6 +105,8 @@ static int parse_edits(struct edit_op *e, const struct lc_node *list, struct lc_
 		} else {
 			return lc_node_error(err, LC_EPARSE, n, EXPECTED);
 		}
+		if (n->kind == LC_NODE_MAP && (rc = parse_between(s, n, err)))
+			return rc;
 	}
 	return 0;
 }
@@ -91,6 +124,14 @@ static int parse(struct lc_op *op, const struct lc_node *body, const struct lc_r
 		return rc;
 	if ((v = lc_node_get(body, "create")) && (rc = lc_node_bool(&e->create, v, err)))
 		return rc;
+	if ((v = lc_node_get(body, "follow")) && (rc = lc_node_bool(&e->follow, v, err)))
+		return rc;
+	if ((rc = lc_role_str(&e->validate, body, "validate", 0, "an edit op", err)))
+		return rc;
+	if (e->validate && !strstr(e->validate, "%s"))
+		return lc_node_error(err, LC_EPARSE, lc_node_get(body, "validate"),
+				     "'validate' needs %%s where the staged file's path goes "
+				     "(e.g. \"visudo -cf %%s\")");
 	if (!(v = lc_node_get(body, "edits")))
 		return lc_node_error(err, LC_EPARSE, body, "an edit op needs 'edits'");
 	if ((rc = parse_edits(e, v, err)))
@@ -114,7 +155,7 @@ static int compile(struct lc_edit *e, struct lc_plan_scope *s, const struct lc_o
 {
 	char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
 	struct lc_buf where = LC_BUF_INIT;
-	int rc, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+	int rc, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0;
 
 	switch (spec->kind) {
 	case SPEC_SUBST:
@@ -138,18 +179,46 @@ static int compile(struct lc_edit *e, struct lc_plan_scope *s, const struct lc_o
 			lc_edit_release(e);
 		break;
 	}
+	if (!rc && spec->from) {
+		free(a);
+		free(b);
+		a = b = NULL;
+		if ((rc = lc_plan_render_field(&a, s, op, "between", spec->from, &s5, err)) ||
+		    (rc = lc_plan_render_field(&b, s, op, "between", spec->to, &s6, err)) ||
+		    (rc = lc_edit_set_between(e, a, b, err)))
+			lc_edit_release(e);
+	}
 	if (rc && err) {
 		lc_node_where(&where, spec->where);
 		if (!strstr(err->msg, where.buf))
 			lc_error_prefix(err, "%s", where.buf);
 	}
 	lc_buf_release(&where);
-	*secret |= s1 | s2 | s3 | s4;
+	*secret |= s1 | s2 | s3 | s4 | s5 | s6;
 	free(a);
 	free(b);
 	free(c);
 	free(d);
 	return rc;
+}
+
+/* The file's validate command, rendered; one per file. */
+static int set_validate(struct lc_res *r, struct lc_plan_scope *s, const struct lc_op *op,
+			const char *text, struct lc_error *err)
+{
+	char *v;
+	int rc, secret = 0;
+
+	if ((rc = lc_plan_render_field(&v, s, op, "validate", text, &secret, err)))
+		return rc;
+	if (r->validate && strcmp(r->validate, v)) {
+		free(v);
+		return lc_node_error(err, LC_EPARSE, op->where, "%s has two different 'validate' "
+				     "commands; give it one", r->path);
+	}
+	free(r->validate);
+	r->validate = v;
+	return 0;
 }
 
 static int plan(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc_op *op,
@@ -174,6 +243,9 @@ static int plan(struct lc_host_plan *p, struct lc_plan_scope *s, const struct lc
 	else
 		r = lc_plan_res_add(p, &lc_res_file, op, path);
 	r->create |= e->create;
+	r->follow |= e->follow;
+	if (e->validate && (rc = set_validate(r, s, op, e->validate, err)))
+		return rc;
 	if (op->mode >= 0)
 		r->mode = op->mode;
 	if ((op->owner || op->group) && (rc = lc_op_set_owner(r, s, op, err)))

@@ -375,6 +375,14 @@ static int resolve(struct lc_host_plan *p, struct lc_res *r, struct lc_error *er
 	return 0;
 }
 
+/* "lc_content IDX PATH [1]": the host's content (through a link with follow) */
+static void content_call(struct lc_buf *out, const struct lc_res *r, size_t idx)
+{
+	lc_buf_addf(out, "lc_content %zu", idx);
+	lc_op_arg(out, r->path);
+	lc_buf_adds(out, r->follow ? " 1\n" : "\n");
+}
+
 /* edits only: the host's content is their input */
 static void facts(struct lc_buf *out, const struct lc_host_plan *p, const struct lc_res *r,
 		  size_t idx)
@@ -382,7 +390,7 @@ static void facts(struct lc_buf *out, const struct lc_host_plan *p, const struct
 	(void)p;
 	if (r->has_content)
 		return;
-	lc_op_call(out, "lc_content", idx, r->path);
+	content_call(out, r, idx);
 }
 
 static int fact(struct lc_res *r, char what, const char *rest, struct lc_error *err)
@@ -462,6 +470,10 @@ static void apply(struct lc_buf *out, const struct lc_host_plan *p, const struct
 	/* content computed from the host's: never overwrite a file that
 	 * changed since it was read */
 	lc_op_arg(out, !r->from_host ? NULL : r->fact.exists ? r->fact.sha : "-");
+	if (r->validate || r->follow)
+		lc_op_arg(out, r->validate);
+	if (r->follow)
+		lc_buf_adds(out, " 1");
 }
 
 /* plan: the host's content of a text file that would change, for its diff */
@@ -470,7 +482,7 @@ static int diff_facts(struct lc_buf *out, const struct lc_res *r, size_t idx)
 	if (!r->need_content || !r->fact.exists || !r->has_content || r->fact.content.len ||
 	    r->fact.size > LC_DIFF_MAX_BYTES)
 		return 0;
-	lc_op_call(out, "lc_content", idx, r->path);
+	content_call(out, r, idx);
 	return 1;
 }
 

@@ -471,6 +471,12 @@ int lc_res_decide(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err
 		r->status = LC_RES_NA;
 		return 0;
 	}
+	if (r->fact.is_link)
+		return lc_error_set(err, LC_EREMOTE, "%s is a symbolic link on %s; labctl does not "
+				    "write through a link%s", r->path, p->host->name,
+				    r->type->flags & LC_RES_F_CONTENT ?
+				    " (set follow: true on an edit op to edit the file it points to)" :
+				    "");
 	if ((rc = r->type->decide(p, r, err)))
 		return rc;
 	if (r->need_content)
@@ -505,6 +511,7 @@ void lc_host_plan_release(struct lc_host_plan *p)
 		free(r->edits);
 		free(r->edit_where);
 		free(r->creates);
+		free(r->validate);
 		for (j = 0; j < r->n_env; j++)
 			free(r->env[j]);
 		free(r->env);

@@ -45,6 +45,7 @@ enum lc_change_why {
 struct lc_fact {
 	int known;          /* the facts batch reported this resource */
 	int exists;
+	int is_link;        /* a symbolic link (not followed): labctl writes nothing there */
 	int no_parent;      /* missing, and so is its directory */
 	int mode;
 	char *owner, *group;
@@ -79,6 +80,9 @@ struct lc_res {
 	const struct lc_node **edit_where;  /* each edit in role.yaml */
 	size_t n_edits;
 	int create;
+	int follow;                 /* a symbolic link at path: write the file it points to */
+	char *validate;             /* file: a command, %s the staged file, run before
+				     * the rename (NULL: none) */
 	int secret;                 /* content holds a secret */
 	struct lc_buf masked;       /* the content with secrets as ********, when known */
 	int has_masked;
@@ -196,7 +200,9 @@ void lc_host_plan_release(struct lc_host_plan *p);
 
 /* Once facts are known: apply remote edits, decide what must change.
  * Services are decided after every other resource (they watch them).
- * Returns 0, or an error for this resource (it is then marked failed). */
+ * Returns 0, or an error for this resource (it is then marked failed).
+ * A path that is a symbolic link on the host (fact.is_link: not followed)
+ * is refused. */
 int lc_res_decide(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err);
 
 /* plan: set r->diff to what would change - a unified diff for text (with

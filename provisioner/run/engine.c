@@ -26,7 +26,8 @@ struct pool {
 
 /* Decide every resource from the facts: files, dirs and commands in order,
  * then services (they watch the others).  A resource that cannot be decided
- * fails like an op and the ones after it are skipped. */
+ * fails like an op and the ones after it are skipped, but for a symbolic
+ * link labctl refuses to write through: that one fails alone. */
 static int decide_all(struct lc_host_plan *p, const char *nonce, struct lc_error *err)
 {
 	size_t i;
@@ -49,7 +50,9 @@ static int decide_all(struct lc_host_plan *p, const char *nonce, struct lc_error
 			if (lc_res_decide(p, r, &rerr)) {
 				r->status = LC_RES_FAILED;
 				r->msg = lc_xstrdup(rerr.msg);
-				stop = 1;
+				/* a link refused is left as it is, and nothing
+				 * after it depends on a change: the rest runs */
+				stop = !r->fact.is_link;
 				continue;
 			}
 			if (r->status == LC_RES_CHANGED)

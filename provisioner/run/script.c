@@ -133,6 +133,35 @@ static void need_tools(struct lc_buf *out, const struct lc_host_plan *p)
 	lc_buf_release(&w);
 }
 
+/* One stat over the paths that are not followed (links are reported as
+ * such; the clock file first, in a converge), or over those followed
+ * (stat -L: what the link points to), piped to lc_t. */
+static void stat_paths(struct lc_buf *out, const struct lc_host_plan *p, int follow)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n_res; i++)
+		n += has(&p->res[i], LC_RES_F_PATH) && !p->res[i].follow == !follow;
+	if (!n && (follow || !p->converging))
+		return;
+	lc_buf_addf(out, "stat%s -c '%%F|%%a|%%U|%%G|%%s|%%Z|%%d:%%i:%%s:%%.9Y:%%.9Z|%%n' --%s",
+		    follow ? " -L" : "", p->converging && !follow ? " \"$LC_CLOCK_FILE\"" : "");
+	for (i = 0; i < p->n_res; i++)
+		if (has(&p->res[i], LC_RES_F_PATH) && !p->res[i].follow == !follow)
+			arg(out, p->res[i].path);
+	lc_buf_adds(out, " 2>/dev/null | lc_t");
+	for (i = 0; i < p->n_res; i++) {
+		char key[17];
+
+		if (!has(&p->res[i], LC_RES_F_PATH) || !p->res[i].follow != !follow)
+			continue;
+		sums_key(key, p->res[i].path);
+		lc_buf_addf(out, " %s", key);
+		arg(out, p->res[i].path);
+	}
+	lc_buf_addc(out, '\n');
+}
+
 void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 {
 	size_t i;
@@ -186,25 +215,13 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 			lc_buf_addf(out, "lc_missing %zu", i);
 			arg(out, path);
 			arg(out, dir);
+			if (p->res[i].follow)
+				lc_buf_adds(out, " 1");
 			lc_buf_addc(out, '\n');
 			free(dir);
 		}
-		lc_buf_addf(out, "stat -c '%%F|%%a|%%U|%%G|%%s|%%Z|%%d:%%i:%%s:%%.9Y:%%.9Z|%%n' --%s",
-			    p->converging ? " \"$LC_CLOCK_FILE\"" : "");
-		for (i = 0; i < p->n_res; i++)
-			if (has(&p->res[i], LC_RES_F_PATH))
-				arg(out, p->res[i].path);
-		lc_buf_adds(out, " 2>/dev/null | lc_t");
-		for (i = 0; i < p->n_res; i++) {
-			char key[17];
-
-			if (!has(&p->res[i], LC_RES_F_PATH))
-				continue;
-			sums_key(key, p->res[i].path);
-			lc_buf_addf(out, " %s", key);
-			arg(out, p->res[i].path);
-		}
-		lc_buf_addc(out, '\n');
+		stat_paths(out, p, 0);
+		stat_paths(out, p, 1);
 	}
 	for (i = 0; i < p->n_res; i++)
 		if (p->res[i].type->facts)
@@ -303,6 +320,10 @@ static int parse_stat_line(struct lc_host_plan *p, char *line, struct lc_error *
 			continue;
 		found = 1;
 		f->known = 1;
+		if (line[0] == 'L') {  /* refused when decided: this resource only */
+			f->exists = f->is_link = 1;
+			continue;
+		}
 		if (line[0] == 'E')
 			rc = lc_error_set(err, LC_EREMOTE, "%s cannot be read on the host", path);
 		else if (line[0] == 'X' || line[0] != r->type->stat)
@@ -387,7 +408,7 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			free(line);
 			continue;
 		}
-		if (strchr("NDFXE", line[0]) && line[1] == '|') {
+		if (strchr("NDFXEL", line[0]) && line[1] == '|') {
 			rc = parse_stat_line(p, line, err);
 			free(line);
 			continue;
@@ -551,7 +572,7 @@ static void state_json(struct lc_buf *out, const struct lc_host_plan *p)
 			continue;
 		if (r->status == LC_RES_CHANGED)
 			lc_json_set(files, r->path, lc_json_str(r->sha));
-		else if (r->fact.exists)
+		else if (r->fact.exists && !r->fact.is_link)
 			lc_json_set(files, r->path, lc_json_str(r->fact.sha));
 	}
 	lc_json_write(out, o, 1);

@@ -10,6 +10,7 @@
  * Facts batch: one line per resource,
  *   "I -"                       missing
  *   "I X"                       exists but is of the wrong type
+ *   "L|PATH"                    a symbolic link (not followed: refused)
  *   "I D MODE OWNER GROUP"      directory
  *   "I F MODE OWNER GROUP SHA"  regular file (then "I C BASE64" when its
  *                               content is needed for edits)

@@ -654,6 +654,86 @@ static int has_res(const struct lc_host_plan *p, const char *path)
 	return 0;
 }
 
+/* The lineinfile/replace keys: a subst in a region, follow, validate
+ * (rendered, one per file); a link on the host refused when not followed;
+ * then what role.yaml refuses. */
+static void test_edit_keys(void **state)
+{
+	struct fx *f = *state;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_host_plan *web;
+	struct lc_res *r;
+
+	tu_put(f->dir, "roles/base/role.yaml", "ops: []\n");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - edit:\n"
+	       "      path: /etc/x.ini\n"
+	       "      follow: true\n"
+	       "      validate: \"check --{{ a }} %s\"\n"
+	       "      edits:\n"
+	       "        - { subst: \"s/^p=.*/p=2/\", between: [\"^\\\\[b\\\\]\", \"^\\\\[\"] }\n"
+	       "        - { line: \"k={{ a }}\", between: [\"^\\\\[{{ a }}\\\\]\", \"^\\\\[\"] }\n"
+	       "  - edit: { path: /etc/x.ini, validate: \"check --{{ a }} %s\", edits: [ \"s/q/r/\" ] }\n"
+	       "  - edit: { path: /etc/link.conf, edits: [ { line: \"k=v\" } ] }\n");
+	load_ok(f);
+	web = plan_ok(f, "web");
+	r = res(web, "/etc/x.ini");
+	assert_int_equal(r->follow, 1);
+	assert_string_equal(r->validate, "check --host %s");
+	assert_int_equal(r->n_edits, 3);
+	assert_string_equal(r->edits[0].from, "^\\[b\\]");
+	assert_string_equal(r->edits[1].from, "^\\[host\\]");
+	assert_string_equal(r->edits[1].to, "^\\[");
+	set_fact(r, 1, 0644, "[host]\np=1\n[b]\np=1\nq\n");
+	assert_int_equal(lc_res_decide(web, r, &err), 0);
+	assert_content(r, "[host]\np=1\nk=host\n[b]\np=2\nr\n");
+
+	/* a link where the file should be: refused, naming the way out */
+	r = res(web, "/etc/link.conf");
+	assert_int_equal(r->follow, 0);
+	assert_null(r->validate);
+	set_fact(r, 1, 0777, "");
+	r->fact.is_link = 1;
+	assert_int_equal(lc_res_decide(web, r, &err), LC_EREMOTE);
+	assert_string_equal(err.msg, "/etc/link.conf is a symbolic link on web; labctl does not "
+			    "write through a link (set follow: true on an edit op to edit the "
+			    "file it points to)");
+}
+
+static void test_edit_keys_refused(void **state)
+{
+	struct fx *f = *state;
+
+	tu_put(f->dir, "roles/base/role.yaml", "ops: []\n");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - edit: { path: /x, validate: \"visudo -c\", edits: [ \"s/a/b/\" ] }\n");
+	load_fails(f, LC_EPARSE, "app", "2:33: 'validate' needs %s where the staged file's "
+		   "path goes (e.g. \"visudo -cf %s\")");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - edit: { path: /x, edits: [ { absent: a, between: [ \"^a\" ] } ] }\n");
+	load_fails(f, LC_EPARSE, "app", "2:54: 'between' is a list of two regexes: [START, END]");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - edit: { path: /x, edits: [ { subst: \"s/a/b/\", before: x } ] }\n");
+	load_fails(f, LC_EPARSE, "app", "2:51: unknown key 'before' in a subst edit "
+		   "(expected one of: subst, between)");
+	tu_put(f->dir, "roles/app/role.yaml",
+	       "ops:\n"
+	       "  - edit: { path: /x, validate: \"a %s\", edits: [ \"s/a/b/\" ] }\n"
+	       "  - edit: { path: /x, validate: \"b %s\", edits: [ \"s/c/d/\" ] }\n");
+	load_ok(f);
+	{
+		char *want = lc_xasprintf("%s/roles/app/role.yaml:3:5: /x has two different "
+					  "'validate' commands; give it one", f->dir);
+
+		plan_fails(f, "web", LC_EPARSE, want);
+		free(want);
+	}
+}
+
 /* when: an op only on the hosts where its condition holds; the agent's
  * flavor (lab by default) is the variable the base role asks. */
 static void test_when(void **state)
@@ -1064,6 +1144,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_edit_only_meta_and_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edit_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absent_on_missing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edit_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edit_keys_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_symlink_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_template, setup, teardown),

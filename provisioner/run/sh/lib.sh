@@ -163,7 +163,8 @@ lc_sums() {
 
 # lc_t KEY PATH...: turn stat's "TYPE|MODE|OWNER|GROUP|SIZE|CTIME|SIG|NAME"
 # lines (stdin, in argument order, missing paths left out) into
-#   "D|MODE|OWNER|GROUP|PATH", "X|PATH" (wrong type), "E|PATH" (unreadable),
+#   "D|MODE|OWNER|GROUP|PATH", "L|PATH" (a symbolic link), "X|PATH" (wrong
+#   type), "E|PATH" (unreadable),
 #   "F|MODE|OWNER|GROUP|SIZE|SHA|SIG|c|PATH" (c: from the cache; 1: may be
 #   remembered; 0: changed too recently) and "N|SECONDS" (the host's
 #   clock: the CTIME of LC_CLOCK_FILE, just written, in a converge).
@@ -197,23 +198,26 @@ lc_t() {
 				lc_h=${lc_h%% *}
 			fi
 			echo "F|$lc_mo|$lc_us|$lc_gr|$lc_sz|$lc_h|$lc_sig|$lc_e|$lc_n" ;;
+		'symbolic link') echo "L|$lc_n" ;;
 		*) echo "X|$lc_n" ;;
 		esac
 	done
 }
 
-# lc_missing IDX PATH DIR: "IDX -" (or "IDX - noparent" when DIR, its
-# directory, does not exist either) for a PATH that does not exist.
+# lc_missing IDX PATH DIR [FOLLOW]: "IDX -" (or "IDX - noparent" when DIR,
+# its directory, does not exist either) for a PATH that does not exist
+# (FOLLOW 1: or is a link to nothing).
 lc_missing() {
-	if [ -e "$2" ] || [ -L "$2" ]; then
+	if [ -e "$2" ] || { [ "${4:-}" != 1 ] && [ -L "$2" ]; }; then
 		return 0
 	fi
 	if [ -d "$3" ]; then echo "$1 -"; else echo "$1 - noparent"; fi
 }
 
-# lc_content IDX PATH: "IDX C BASE64" of a regular file (not a symlink).
+# lc_content IDX PATH [FOLLOW]: "IDX C BASE64" of a regular file (not a
+# symlink, unless FOLLOW is 1).
 lc_content() {
-	if [ -f "$2" ] && [ ! -L "$2" ]; then
+	if [ -f "$2" ] && { [ "${3:-}" = 1 ] || [ ! -L "$2" ]; }; then
 		printf '%s C ' "$1"
 		base64 -w0 < "$2"
 		echo
@@ -321,20 +325,54 @@ lc_meta() {
 	chmod "$2" -- "$1" && lc_owner "$1" "$3" "$4"
 }
 
-# lc_put PATH TMP UP MODE OWNER GROUP EXPECT: put the upload in place,
-# atomically.  UP: where SFTP wrote it, when not TMP (become: the login
-# user's staging dir); it is copied next to PATH first, so the rename stays
-# on PATH's file system.  EXPECT: "" (anything there), "-" (PATH must not
-# exist) or the digest PATH must still have (content computed from it).
-# Unmanaged owner and group: those of the file it replaces.
+# lc_validate COMMAND FILE: run COMMAND with each %s in it replaced by
+# FILE, single-quoted; its output (stdout and stderr) and status.
+lc_validate() {
+	lc_v=$1 lc_c=
+	lc_q=$(printf '%s' "$2" | sed "s/'/'\\\\''/g")
+	while :; do
+		case $lc_v in
+		*%s*) lc_c="$lc_c${lc_v%%"%s"*}'$lc_q'"; lc_v=${lc_v#*"%s"} ;;
+		*) lc_c="$lc_c$lc_v"; break ;;
+		esac
+	done
+	sh -c "$lc_c" 2>&1 </dev/null
+}
+
+# lc_put PATH TMP UP MODE OWNER GROUP EXPECT [VALIDATE [FOLLOW]]: put the
+# upload in place, atomically.  UP: where SFTP wrote it, when not TMP
+# (become: the login user's staging dir); it is copied next to PATH first,
+# so the rename stays on PATH's file system.  EXPECT: "" (anything there),
+# "-" (PATH must not exist) or the digest PATH must still have (content
+# computed from it).  Unmanaged owner and group: those of the file it
+# replaces, and its ACLs and extended attributes are kept.  VALIDATE: a
+# command run on TMP before the rename; when it fails nothing changes and
+# its output is the error.  FOLLOW 1: a symbolic link at PATH is not
+# replaced; the file it points to is (TMP moves next to that file).
 lc_put() {
-	lc_d=${1%/*}
+	lc_p=$1 lc_tmp=$2 lc_up=$3
+	if [ "${9:-}" = 1 ] && [ -L "$1" ]; then
+		lc_p=$(readlink -f -- "$1")
+		if [ -z "$lc_p" ]; then
+			echo "$1 is a symbolic link to a directory that does not exist"
+			rm -f -- "$2" "$3"
+			return 1
+		fi
+		if [ "${lc_p%/*}" != "${2%/*}" ]; then
+			# the upload moves next to the target: the rename stays on its
+			# file system; the watchdog removes it if we go away
+			[ -n "$lc_up" ] || lc_up=$2
+			lc_tmp="${lc_p%/*}/.labctl.${lc_p##*/}.${2##*.}"
+			[ -z "${lc_tf:-}" ] || printf '%s\n' "$lc_tmp" >> "$lc_tf"
+		fi
+	fi
+	lc_d=${lc_p%/*}
 	[ -n "$lc_d" ] || lc_d=/
 	if [ -n "$7" ]; then
 		if [ "$7" = - ]; then
-			[ ! -e "$1" ]
+			[ ! -e "$lc_p" ]
 		else
-			lc_h=$(sha256sum < "$1") && [ "${lc_h%% *}" = "$7" ]
+			lc_h=$(sha256sum < "$lc_p") && [ "${lc_h%% *}" = "$7" ]
 		fi || {
 			echo 'changed on the host since it was read; not overwritten'
 			rm -f -- "$2" "$3"
@@ -342,17 +380,30 @@ lc_put() {
 		}
 	fi
 	[ -d "$lc_d" ] || mkdir -p -- "$lc_d" || return 1
-	if [ -n "$3" ]; then
-		[ -d "${2%/*}" ] || mkdir -p -- "${2%/*}" || return 1
-		( umask 077 && cp -- "$3" "$2" ) && rm -f -- "$3" || return 1
+	if [ -n "$lc_up" ]; then
+		[ -d "${lc_tmp%/*}" ] || mkdir -p -- "${lc_tmp%/*}" || return 1
+		( umask 077 && cp -- "$lc_up" "$lc_tmp" ) && rm -f -- "$lc_up" || return 1
 	fi
-	chmod "$4" -- "$2" || return 1
-	if [ -z "$5$6" ] && [ -e "$1" ]; then
-		chown -- "$(stat -c %u:%g -- "$1")" "$2" || return 1
+	if [ -e "$lc_p" ] && ! lc_x=$(cp --attributes-only --preserve=mode,xattr -- \
+	    "$lc_p" "$lc_tmp" 2>&1); then
+		printf '%s\n' "$lc_x"
+		echo "cannot keep the ACLs and extended attributes of $lc_p; not changed"
+		rm -f -- "$lc_tmp"
+		return 1
+	fi
+	chmod "$4" -- "$lc_tmp" || return 1
+	if [ -z "$5$6" ] && [ -e "$lc_p" ]; then
+		chown -- "$(stat -c %u:%g -- "$lc_p")" "$lc_tmp" || return 1
 	else
-		lc_owner "$2" "$5" "$6" || return 1
+		lc_owner "$lc_tmp" "$5" "$6" || return 1
 	fi
-	mv -f -- "$2" "$1"
+	if [ -n "${8:-}" ] && ! lc_x=$(lc_validate "$8" "$lc_tmp"); then
+		printf '%s\n' "$lc_x" | tail -n 30
+		echo "validate failed: $1 not changed"
+		rm -f -- "$lc_tmp"
+		return 1
+	fi
+	mv -f -- "$lc_tmp" "$lc_p"
 }
 
 # lc_cmd CREATES CHDIR UNLESS RUN [K=V...]: a command op.  The guard is
