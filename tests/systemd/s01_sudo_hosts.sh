@@ -32,7 +32,16 @@ ops:
         exec /usr/bin/python3 -m http.server --bind "$WEB_ADDR" 8099 --directory /srv/web
       env: { WEB_ADDR: "{{ host.address }}" }
       restart_on: [/srv/web/index.html]
+  - edit:   # through sudo: a link followed, validated, its ACL kept
+      path: /etc/web-link.conf
+      follow: true
+      validate: "grep -q '^level=2$' %s"
+      edits: [ { line: "level=2", match: "^level=" } ]
 YAML
+for n in 1 2 3 4 5; do
+	rssh $n 'mkdir -p /srv/conf && printf "level=1\n" > /srv/conf/web.conf &&
+		setfacl -m u:nobody:r /srv/conf/web.conf && ln -s /srv/conf/web.conf /etc/web-link.conf'
+done
 cat > "$T/roles/broken/role.yaml" <<'YAML'
 ops:
   - service: { name: broken, run: "echo about to fail; exit 3" }
@@ -67,9 +76,12 @@ it's \"quoted\" at 127.0.$LC_NET.$n" ] || fail "the three-line run on .$n: $(rss
 	[ "$(rssh $n stat -c %U:%a /srv/web/index.html /var/lib/labctl/lock)" = "root:644
 root:644" ] || fail "owners on .$n: $(rssh $n stat -c %n:%U:%a /srv/web/index.html /var/lib/labctl/lock)"
 	rssh $n "systemctl is-enabled web" | grep -qx enabled || fail "web is not enabled on .$n"
+	rssh $n 'test -L /etc/web-link.conf && [ "$(cat /srv/conf/web.conf)" = level=2 ] &&
+		getfacl -cp /srv/conf/web.conf | grep -qx user:nobody:r-- &&
+		[ -z "$(ls -A /srv/conf | grep "^\.labctl")" ]' || fail "the followed link's file on .$n"
 done
 grep -q "pw.with%odd" "$T/c1.json" "$T/c1.err" && fail "the sudo password appears in the output"
-ok "converged through sudo (with and without a password, German locale): services active and enabled"
+ok "converged through sudo (with and without a password, German locale): services active and enabled, a link's file edited with its ACL"
 
 lab --json converge plain pw de > "$T/c2.json" || { cat "$T/c2.json"; fail "second converge"; }
 json_summary "$T/c2.json" > "$T/c2.sum"
