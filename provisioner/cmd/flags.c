@@ -10,7 +10,7 @@
 static const struct lc_flag flags[] = {
 	{ LC_FLAG_INVENTORY, "inventory", 'i', "FILE",
 	  "inventory to use (default: " LC_INVENTORY_DEFAULT_PATH ")" },
-	{ LC_FLAG_JOBS, "jobs", 'j', "N", "hosts handled in parallel (default: 10)" },
+	{ LC_FLAG_JOBS, "jobs", 'j', "N", "hosts handled in parallel (default: all at once)" },
 	{ LC_FLAG_VERBOSE, "verbose", 'v', NULL, "also list operations that were already ok" },
 	{ LC_FLAG_JSON, "json", 0, NULL, "one JSON object per line instead of text" },
 	{ LC_FLAG_ACCEPT_NEW_HOSTKEYS, "accept-new-hostkeys", 0, NULL,

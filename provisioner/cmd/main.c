@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.inventory = LC_INVENTORY_DEFAULT_PATH;
-	ctx.jobs = 10;
+	ctx.jobs = 0;   /* every host at once */
 	ctx.lock_timeout = 60;
 	ctx.out = stdout;
 	ctx.err = stderr;

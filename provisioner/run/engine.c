@@ -386,7 +386,7 @@ int lc_engine_run(struct lc_host_run *runs, size_t n, const struct lc_inventory 
 {
 	struct pool pool;
 	pthread_t *threads;
-	size_t i, nt = opts->jobs > 0 ? (size_t)opts->jobs : 1, started = 0;
+	size_t i, nt = opts->jobs > 0 ? (size_t)opts->jobs : n, started = 0;
 	int rc = 0;
 
 	if (nt > n)

@@ -35,7 +35,7 @@ struct lc_host_run {
 };
 
 struct lc_engine_opts {
-	int jobs;
+	int jobs;                     /* hosts at once; 0: all of them */
 	int apply;                    /* 0: read facts and decide only */
 	int describe;                 /* with apply 0: fetch contents, make diffs */
 	int changed_only;             /* leave hosts whose role inputs are unchanged */
