@@ -348,6 +348,7 @@ void lc_report_recap(struct lc_report *r, const struct lc_host_run *runs, size_t
 			lc_json_set(h, "connections", lc_json_int(run->stats.connections));
 			lc_json_set(h, "exec_channels", lc_json_int(run->stats.exec_channels));
 			lc_json_set(h, "round_trips", lc_json_int(run->stats.round_trips));
+			lc_json_set(h, "wire_round_trips", lc_json_int(run->stats.wire_round_trips));
 			lc_json_set(h, "sftp_files", lc_json_int(run->stats.sftp_files));
 			lc_json_set(h, "seconds", seconds(run->seconds));
 		}

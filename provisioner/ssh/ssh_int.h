@@ -30,6 +30,7 @@ struct ssh_transport {
 	const volatile sig_atomic_t *cancel;  /* set by a signal: stop waiting */
 	int sock;
 	int dead;                  /* the connection failed; refuse further use */
+	int wrote;                 /* bytes were sent since data was last received */
 	LIBSSH2_SESSION *session;
 	LIBSSH2_CHANNEL *shell;
 	LIBSSH2_SFTP *sftp;

@@ -87,6 +87,36 @@ int lc_ssh_wait_socket(struct ssh_transport *t, int64_t deadline, short extra)
 	return 0;
 }
 
+/* libssh2's socket I/O, counting wire round trips: the first read that
+ * brings data after a write is the host's answer to it. */
+static ssize_t wire_send(libssh2_socket_t fd, const void *buf, size_t len, int flags,
+			 void **abstract)
+{
+	struct ssh_transport *t = *abstract;
+	ssize_t n = send(fd, buf, len, flags | MSG_NOSIGNAL);
+
+	if (n < 0)
+		return -errno;
+	if (n > 0)
+		t->wrote = 1;
+	return n;
+}
+
+static ssize_t wire_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
+			 void **abstract)
+{
+	struct ssh_transport *t = *abstract;
+	ssize_t n = recv(fd, buf, len, flags);
+
+	if (n < 0)
+		return -errno;
+	if (n > 0 && t->wrote) {
+		t->pub.stats.wire_round_trips++;
+		t->wrote = 0;
+	}
+	return n;
+}
+
 const char *lc_ssh_errmsg(struct ssh_transport *t)
 {
 	char *msg = NULL;
@@ -578,13 +608,9 @@ static void ssh_close(struct lc_transport *tp)
 	if (!t)
 		return;
 	if (t->session && !t->dead) {
-		if (t->shell) {
-			/* EOF on its stdin: sh exits, the server closes. */
-			NB_LOOP(rc, t, grace, libssh2_channel_send_eof(t->shell));
-			NB_LOOP(rc, t, grace, libssh2_channel_free(t->shell));
-		}
-		if (t->sftp)
-			NB_LOOP(rc, t, grace, libssh2_sftp_shutdown(t->sftp));
+		/* No channel is closed one by one: each close waits for the
+		 * server's (a round trip).  The disconnect ends the session, and
+		 * with it the shell (its stdin closes) and the SFTP server. */
 		NB_LOOP(rc, t, grace, libssh2_session_disconnect(t->session, "labctl done"));
 	}
 	if (t->session) {
@@ -712,12 +738,15 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	if (rc)
 		goto out;
 
-	t->session = libssh2_session_init();
+	t->session = libssh2_session_init_ex(NULL, NULL, NULL, t);
 	if (!t->session) {
 		rc = lc_error_set(err, LC_ERR, "%s: cannot create an SSH session", t->where);
 		goto out;
 	}
 	libssh2_session_set_blocking(t->session, 0);
+	libssh2_session_callback_set(t->session, LIBSSH2_CALLBACK_SEND, (void *)wire_send);
+	libssh2_session_callback_set(t->session, LIBSSH2_CALLBACK_RECV, (void *)wire_recv);
+	t->pub.stats.wire_round_trips++;  /* the TCP connect */
 	kh = libssh2_knownhost_init(t->session);
 	revoked = libssh2_knownhost_init(t->session);
 	if (!kh || !revoked) {

@@ -303,6 +303,7 @@ static void recap_runs(struct lc_host_run runs[4], struct lc_host hosts[3])
 	runs[0].stats.connections = 1;
 	runs[0].stats.exec_channels = 1;
 	runs[0].stats.round_trips = 2;
+	runs[0].stats.wire_round_trips = 11;
 	runs[0].stats.sftp_files = 1;
 	runs[0].seconds = 0.2;
 	runs[1].plan.host = &hosts[1];
@@ -315,6 +316,7 @@ static void recap_runs(struct lc_host_run runs[4], struct lc_host hosts[3])
 	runs[3].stats.connections = 1;
 	runs[3].stats.exec_channels = 1;
 	runs[3].stats.round_trips = 1;
+	runs[3].stats.wire_round_trips = 9;
 	runs[3].seconds = 1.5;
 }
 
@@ -325,7 +327,8 @@ static const char summary_keys[] =
 	"assert d[\"event\"] == \"summary\"\n"
 	"assert list(d[\"hosts\"]) == [\"demo_api\", \"web\", \"db\"]\n"
 	"keys = {\"ok\", \"changed\", \"restarts\", \"failed\", \"unreachable\", \"connections\",\n"
-	"        \"exec_channels\", \"round_trips\", \"sftp_files\", \"seconds\"}\n"
+	"        \"exec_channels\", \"round_trips\", \"wire_round_trips\", \"sftp_files\",\n"
+	"        \"seconds\"}\n"
 	"for h in d[\"hosts\"].values():\n"
 	"    assert set(h) == keys, h\n"
 	"    assert isinstance(h[\"unreachable\"], bool)\n"
@@ -345,13 +348,13 @@ static void test_recap_json(void **state)
 	assert_string_equal(written(f),
 		"{\"event\":\"summary\",\"hosts\":{"
 		"\"demo_api\":{\"ok\":7,\"changed\":1,\"restarts\":0,\"failed\":0,\"unreachable\":false,"
-		"\"connections\":1,\"exec_channels\":1,\"round_trips\":2,\"sftp_files\":1,"
+		"\"connections\":1,\"exec_channels\":1,\"round_trips\":2,\"wire_round_trips\":11,\"sftp_files\":1,"
 		"\"seconds\":0.2},"
 		"\"web\":{\"ok\":0,\"changed\":0,\"restarts\":0,\"failed\":0,\"unreachable\":true,"
-		"\"connections\":0,\"exec_channels\":0,\"round_trips\":0,\"sftp_files\":0,"
+		"\"connections\":0,\"exec_channels\":0,\"round_trips\":0,\"wire_round_trips\":0,\"sftp_files\":0,"
 		"\"seconds\":0.0},"
 		"\"db\":{\"ok\":3,\"changed\":0,\"restarts\":0,\"failed\":2,\"unreachable\":false,"
-		"\"connections\":1,\"exec_channels\":1,\"round_trips\":1,\"sftp_files\":0,"
+		"\"connections\":1,\"exec_channels\":1,\"round_trips\":1,\"wire_round_trips\":9,\"sftp_files\":0,"
 		"\"seconds\":1.5}},"
 		"\"seconds\":0.21}\n");
 	assert_int_equal(python(f->text, summary_keys), 0);
