@@ -461,6 +461,14 @@ static void apply(struct lc_buf *out, const struct lc_host_plan *p, const struct
 		lc_op_owner_args(out, r);
 		return;
 	}
+	if (r->inline_put) {
+		/* the content, here: no SFTP round trips (base64 has no '_') */
+		lc_buf_adds(out, "lc_inline");
+		lc_op_arg(out, r->tmp_path);
+		lc_buf_adds(out, " <<'__LC_EOF__' || return 1\n");
+		lc_base64_encode(out, r->data, r->len, 1);
+		lc_buf_adds(out, "\n__LC_EOF__\n  ");
+	}
 	lc_buf_adds(out, "lc_put");
 	lc_op_arg(out, r->path);
 	lc_op_arg(out, r->tmp_path);

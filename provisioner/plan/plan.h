@@ -106,6 +106,7 @@ struct lc_res {
 	int need_content, need_meta;   /* push content / fix mode or owner */
 	char *tmp_path;             /* next to path: renamed onto it */
 	char *up_path;              /* become: where the upload goes first */
+	int inline_put;             /* content sent in the apply batch, not by SFTP */
 	enum lc_res_status status;
 	char *msg;                  /* failure message or command output tail */
 	enum lc_change_why why;     /* for a changed file */
@@ -162,6 +163,10 @@ struct lc_host_plan {
 };
 
 #define LC_DIFF_MAX_BYTES ((long)1 << 20)  /* larger files: sizes and digests */
+/* Files up to LC_INLINE_MAX bytes, LC_INLINE_TOTAL in all per host, go to
+ * the host inside the apply batch (base64): no SFTP round trips. */
+#define LC_INLINE_MAX ((size_t)64 << 10)
+#define LC_INLINE_TOTAL ((size_t)1 << 20)
 #define LC_STATE_DIR "/var/lib/labctl"
 #define LC_STATE_FILE LC_STATE_DIR "/state.json"
 #define LC_RESTARTS_FILE LC_STATE_DIR "/restarts"

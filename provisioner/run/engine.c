@@ -25,12 +25,13 @@ struct pool {
 };
 
 /* Decide every resource from the facts: files, dirs and commands in order,
- * then services (they watch the others).  A resource that cannot be decided
+ * then services (they watch the others).  Small files are sent inside the
+ * apply batch (LC_INLINE_MAX), larger ones by SFTP.  A resource that cannot be decided
  * fails like an op and the ones after it are skipped, but for a symbolic
  * link labctl refuses to write through: that one fails alone. */
 static int decide_all(struct lc_host_plan *p, const char *nonce, struct lc_error *err)
 {
-	size_t i;
+	size_t i, inline_bytes = 0;
 	int pass, stop = 0, any = 0;
 
 	for (pass = 0; pass < 2; pass++) {
@@ -59,7 +60,13 @@ static int decide_all(struct lc_host_plan *p, const char *nonce, struct lc_error
 				any = 1;
 			if (r->status == LC_RES_CHANGED && r->need_content) {
 				r->tmp_path = lc_script_tmp_path(r, i, nonce);
-				r->up_path = lc_script_up_path(p, i, nonce);
+				if (r->len <= LC_INLINE_MAX &&
+				    inline_bytes + r->len <= LC_INLINE_TOTAL) {
+					inline_bytes += r->len;
+					r->inline_put = 1;
+				} else {
+					r->up_path = lc_script_up_path(p, i, nonce);
+				}
 			}
 		}
 	}
@@ -189,7 +196,8 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	 * labctl goes away before the apply batch renames them. */
 	lc_buf_reset(&script);
 	for (i = 0; i < p->n_res; i++)
-		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content)
+		if (p->res[i].status == LC_RES_CHANGED && p->res[i].need_content &&
+		    !p->res[i].inline_put)
 			lc_buf_addf(&script, "%s\n", p->res[i].up_path ? p->res[i].up_path :
 				    p->res[i].tmp_path);
 	temps = lc_script_temps_path(p, nonce);
@@ -203,7 +211,7 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 	for (i = 0; i < p->n_res; i++) {
 		struct lc_res *r = &p->res[i];
 
-		if (r->status != LC_RES_CHANGED || !r->need_content)
+		if (r->status != LC_RES_CHANGED || !r->need_content || r->inline_put)
 			continue;
 		int fd = r->file ? open(r->file, O_RDONLY | O_CLOEXEC) : -1;
 

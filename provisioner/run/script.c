@@ -608,6 +608,23 @@ void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const cha
 	lc_buf_addf(out, "umask 022\nlc_failed=0\nlc_backend %s >/dev/null\n"
 		    "[ -d \"$LC_STATE_DIR\" ] || mkdir -p \"$LC_STATE_DIR\"\n",
 		    p->backend == LC_BACKEND_SYSTEMD ? "systemd" : "daemon");
+	/* This converge's temp files, for its watchdog: the ones this batch
+	 * writes are added before it writes them. */
+	if (temps) {
+		lc_buf_adds(out, "lc_tf=");
+		q(out, temps);
+		lc_buf_addc(out, '\n');
+		for (i = 0, pass = 0; i < p->n_res; i++) {
+			const struct lc_res *r = &p->res[i];
+
+			if (r->status == LC_RES_CHANGED && r->need_content && r->inline_put) {
+				lc_buf_adds(out, pass++ ? " \\\n  " : "printf '%s\\n'");
+				arg(out, r->tmp_path);
+			}
+		}
+		if (pass)
+			lc_buf_adds(out, " >> \"$lc_tf\"\n");
+	}
 	/* Restarts this converge owes are recorded before anything changes, so
 	 * a run that dies half-way leaves them for the next converge. */
 	for (i = 0; i < p->n_res; i++)

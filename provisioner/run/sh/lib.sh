@@ -325,6 +325,13 @@ lc_meta() {
 	chmod "$2" -- "$1" && lc_owner "$1" "$3" "$4"
 }
 
+# lc_inline TMP: write stdin, base64, decoded to TMP (mode 0600, its
+# directory made if missing): content sent inside the apply batch.
+lc_inline() {
+	[ -d "${1%/*}" ] || mkdir -p -- "${1%/*}" || return 1
+	( umask 077 && base64 -d > "$1" )
+}
+
 # lc_validate COMMAND FILE: run COMMAND with each %s in it replaced by
 # FILE, single-quoted; its output (stdout and stderr) and status.
 lc_validate() {
