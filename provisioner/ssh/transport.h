@@ -49,9 +49,10 @@ struct lc_transport_stats {
 	unsigned exec_channels;
 	unsigned round_trips;   /* run() calls */
 	unsigned wire_round_trips;  /* times labctl waited for the host's answer to what
-				     * it sent: the TCP connect, then each first read
-				     * that brings data after a write (the SSH handshake,
-				     * authentication, channels, batches, SFTP) */
+				     * it sent: the TCP connect, then each read after a
+				     * write that found nothing to read yet (the SSH
+				     * handshake, authentication, channels, batches,
+				     * SFTP) */
 	unsigned sftp_files;    /* put() calls */
 	uint64_t bytes_sent;    /* payload bytes sent by put() */
 };

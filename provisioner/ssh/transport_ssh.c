@@ -87,8 +87,11 @@ int lc_ssh_wait_socket(struct ssh_transport *t, int64_t deadline, short extra)
 	return 0;
 }
 
-/* libssh2's socket I/O, counting wire round trips: the first read that
- * brings data after a write is the host's answer to it. */
+/* libssh2's socket I/O, counting wire round trips: after a write, the
+ * first read that finds nothing to read waits for the host's answer.  A
+ * read whose data is there already (the host sent it unasked, or with an
+ * earlier answer) waits for nothing.  On a slow link the count is exact;
+ * on loopback an answer may beat the read and go uncounted. */
 static ssize_t wire_send(libssh2_socket_t fd, const void *buf, size_t len, int flags,
 			 void **abstract)
 {
@@ -108,11 +111,14 @@ static ssize_t wire_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
 	struct ssh_transport *t = *abstract;
 	ssize_t n = recv(fd, buf, len, flags);
 
-	if (n < 0)
-		return -errno;
-	if (n > 0 && t->wrote) {
-		t->pub.stats.wire_round_trips++;
-		t->wrote = 0;
+	if (n < 0) {
+		int e = errno;
+
+		if ((e == EAGAIN || e == EWOULDBLOCK) && t->wrote) {
+			t->pub.stats.wire_round_trips++;
+			t->wrote = 0;
+		}
+		return -e;
 	}
 	return n;
 }
