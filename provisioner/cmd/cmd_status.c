@@ -6,7 +6,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "clock.h"
 #include "json.h"
 #include "op.h"
 #include "session.h"
@@ -91,11 +93,19 @@ static struct lc_node *apm_json(const struct lc_node *apm)
 	return o;
 }
 
-static const char *last_converge(const struct lc_host_plan *p)
+/* The last converge: the state record's time, or later, that of a
+ * converge that found nothing to change (it leaves the record alone but
+ * writes the clock file); NULL: never. */
+static const char *last_converge(char buf[LC_CLOCK_ISO], const struct lc_host_plan *p)
 {
 	const char *t = scalar(p->state.root, "converged_at");
 
-	return t ? t : "never";
+	if (p->last_facts > 0) {
+		lc_clock_utc_iso(buf, (time_t)p->last_facts);
+		if (!t || strcmp(buf, t) > 0)
+			return buf;
+	}
+	return t;
 }
 
 /* "deployed 1a2b3c4-dirty (repo HEAD 5d6e7f8); behind: demo_api" */
@@ -148,6 +158,8 @@ static void human(struct lc_buf *b, const struct lc_host_run *run, const char *h
 	const struct lc_host_plan *p = &run->plan;
 	struct lc_doc agent = LC_DOC_INIT;
 	const struct lc_node *cfg, *checks;
+	char when[LC_CLOCK_ISO];
+	const char *last;
 	size_t i;
 
 	if (run->status == LC_HOST_UNREACHABLE || run->status == LC_HOST_FAILED) {
@@ -155,7 +167,9 @@ static void human(struct lc_buf *b, const struct lc_host_run *run, const char *h
 			    run->status == LC_HOST_UNREACHABLE ? "unreachable" : "failed", run->err.msg);
 		return;
 	}
-	lc_buf_addf(b, "%-18s reachable, last converge %s\n", p->host->name, last_converge(p));
+	last = last_converge(when, p);
+	lc_buf_addf(b, "%-18s reachable, last converge %s\n", p->host->name,
+		    last ? last : "never");
 	deployed(b, p, head);
 	if (!p->agent_status.len ||
 	    lc_json_parse(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,
@@ -217,7 +231,7 @@ static void json(struct lc_buf *b, const struct lc_host_run *run, const char *he
 	struct lc_doc agent = LC_DOC_INIT;
 	struct lc_node *o = lc_json_object(), *d, *list, *svcs, *health;
 	const char *dirty = scalar(p->state.root, "dirty");
-	char *behind;
+	char *behind, when[LC_CLOCK_ISO];
 	size_t i;
 
 	lc_json_set(o, "event", lc_json_str("status"));
@@ -242,7 +256,7 @@ static void json(struct lc_buf *b, const struct lc_host_run *run, const char *he
 		i += l + (behind[i + l] == ' ');
 	}
 	free(behind);
-	lc_json_set(o, "last_converge", state_str(p, "converged_at"));
+	lc_json_set(o, "last_converge", lc_json_str(last_converge(when, p)));
 	/* the agent's own status, when it parses */
 	if (p->agent_status.len &&
 	    !lc_json_parse(&agent, LC_AGENT_STATUS, p->agent_status.buf, p->agent_status.len,

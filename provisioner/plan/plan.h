@@ -59,6 +59,7 @@ struct lc_fact {
 	char recorded[LC_SHA256_HEX];  /* digest in the host's state record, or "" */
 	char *sig;          /* file: "dev:ino:size:mtime:ctime" when sha was taken */
 	int sum_ok;         /* file: sig and sha may be remembered in LC_SUMS_FILE */
+	int sum_cached;     /* ... and were: the facts batch took them from there */
 	char *missing;      /* package: the names not installed, space-separated */
 };
 
@@ -144,7 +145,9 @@ struct lc_host_plan {
 	size_t n_roles;
 	struct lc_health_check *health;  /* the roles' health checks, rendered */
 	size_t n_health;
-	int want_agent_status;      /* status: also read the agent's status file */
+	int want_agent_status;      /* status: also read the agent's status file, and when
+				     * the last converge read facts (last_facts) */
+	long long last_facts;       /* ... in seconds since the epoch, or 0 */
 	char **role_digest;         /* per role (same order as roles): SHA-256 of its
 				     * desired state on this host */
 	char version[64];           /* repo_version: short commit, "-dirty" */

@@ -192,6 +192,8 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 			rc = describe(t, p, err);
 		goto out;
 	}
+	if (lc_script_nothing_to_write(p))
+		goto out;  /* a no-op: the facts batch was the only round trip */
 	/* The uploads' paths first, so the host's watchdog can remove them if
 	 * labctl goes away before the apply batch renames them. */
 	lc_buf_reset(&script);

@@ -173,7 +173,7 @@ void lc_script_facts(struct lc_buf *out, const struct lc_host_plan *p)
 		    p->backend == LC_BACKEND_DAEMON ? "daemon" : "''");
 	need_tools(out, p);
 	if (p->want_agent_status)
-		lc_buf_adds(out, "lc_agent\n");
+		lc_buf_adds(out, "lc_agent\nlc_last\n");
 	if (p->converging) {
 		/* Temp files an interrupted converge left */
 		lc_buf_adds(out, "set -- \"$LC_STAGE_DIR\"/* \"$LC_TEMPS_FILE\".*");
@@ -343,6 +343,7 @@ static int parse_stat_line(struct lc_host_plan *p, char *line, struct lc_error *
 		memcpy(f->sha, v[4], LC_SHA256_HEX);
 		free(f->sig);
 		f->sig = lc_xstrdup(v[5]);
+		f->sum_cached = v[6][0] == 'c';
 		f->sum_ok = (v[6][0] == 'c' || v[6][0] == '1') && !v[6][1] &&
 			    strspn(v[5], "0123456789:.") == strlen(v[5]);
 	}
@@ -398,6 +399,11 @@ int lc_script_parse_facts(struct lc_host_plan *p, const char *out, size_t len,
 			lc_buf_reset(&p->agent_status);
 			if (lc_base64_decode(&p->agent_status, line + 2, linelen - 2))
 				lc_buf_reset(&p->agent_status);
+			free(line);
+			continue;
+		}
+		if (!strncmp(line, "K ", 2)) {
+			p->last_facts = strtoll(line + 2, NULL, 10);
 			free(line);
 			continue;
 		}
@@ -539,14 +545,12 @@ static int role_done(const struct lc_host_plan *p, size_t i)
  * whose changes did not all happen), and the digest of every managed file
  * as it is on the host after this converge, supposing each resource still
  * CHANGED did change. */
-static void state_json(struct lc_buf *out, const struct lc_host_plan *p)
+static struct lc_node *state_tree(const struct lc_host_plan *p, const char *when)
 {
 	const struct lc_node *old = lc_node_get(p->state.root, "inputs");
 	struct lc_node *o = lc_json_object(), *roles, *inputs, *files;
-	char when[LC_CLOCK_ISO];
 	size_t i;
 
-	converged_at(when, p);
 	lc_json_set(o, "labctl", lc_json_str(LABCTL_VERSION));
 	lc_json_set(o, "converged_at", lc_json_str(when));
 	roles = lc_json_set(o, "roles", lc_json_array());
@@ -575,8 +579,47 @@ static void state_json(struct lc_buf *out, const struct lc_host_plan *p)
 		else if (r->fact.exists && !r->fact.is_link)
 			lc_json_set(files, r->path, lc_json_str(r->fact.sha));
 	}
+	return o;
+}
+
+static void state_json(struct lc_buf *out, const struct lc_host_plan *p)
+{
+	char when[LC_CLOCK_ISO];
+	struct lc_node *o;
+
+	converged_at(when, p);
+	o = state_tree(p, when);
 	lc_json_write(out, o, 1);
 	lc_node_free(o);
+}
+
+int lc_script_nothing_to_write(const struct lc_host_plan *p)
+{
+	const struct lc_node *when = lc_node_get(p->state.root, "converged_at");
+	struct lc_buf a = LC_BUF_INIT, b = LC_BUF_INIT;
+	struct lc_node *o;
+	size_t i;
+	int same;
+
+	if (!when || when->kind != LC_NODE_SCALAR)
+		return 0;
+	for (i = 0; i < p->n_res; i++) {
+		const struct lc_res *r = &p->res[i];
+
+		if (r->status != LC_RES_OK && r->status != LC_RES_NA)
+			return 0;
+		/* a digest taken now, to remember: the cache changes */
+		if (has(r, LC_RES_F_CONTENT) && r->fact.sum_ok && !r->fact.sum_cached)
+			return 0;
+	}
+	o = state_tree(p, when->str);
+	lc_json_write(&a, o, -1);
+	lc_json_write(&b, p->state.root, -1);
+	same = a.len == b.len && !memcmp(a.buf, b.buf, a.len);
+	lc_node_free(o);
+	lc_buf_release(&a);
+	lc_buf_release(&b);
+	return same;
 }
 
 /* Write the state record (in LC_STATE_NEW, renamed into place), then mv

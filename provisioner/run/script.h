@@ -72,6 +72,12 @@ char *lc_script_up_path(const struct lc_host_plan *p, size_t idx, const char *no
 /* The mode to push a file's temp with (the apply batch sets the rest). */
 unsigned lc_script_upload_mode(const struct lc_res *r);
 
+/* Whether a converge that changes nothing would write nothing either: every
+ * resource is ok, no digest to remember is new, and the state record would
+ * say what it says (but for its time).  Then no apply batch is sent: the
+ * record keeps the time of the last converge that wrote it. */
+int lc_script_nothing_to_write(const struct lc_host_plan *p);
+
 /* The apply batch for every resource with status CHANGED, in order. */
 void lc_script_apply(struct lc_buf *out, const struct lc_host_plan *p, const char *temps);
 /* The state record of a converge in which an op failed (the apply batch

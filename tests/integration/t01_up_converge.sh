@@ -57,15 +57,44 @@ hssh frontend cat /etc/lab/frontend-site.conf | grep -q "proxy_pass http://$(add
 hssh demo_api test ! -e /etc/labctl/services/twitter-collector.env || fail "a role's file landed on the wrong host"
 ok "role files on their hosts only"
 
+# Every file is at least 2 s old: the second converge may remember every
+# digest (one more batch, to write the digest cache), the third finds all.
+sleep 2
 lab --json converge postgresql chaos_engine demo_api twitter_collector frontend > "$T/second.json" \
 	|| fail "second converge exited $?"
 json_summary "$T/second.json" > "$T/sum2"
 while read -r h changed failed unreach rt ch conn; do
 	[ "$changed" = 0 ] || fail "$h: second converge changed $changed"
-	[ "$conn" = 1 ] && [ "$ch" = 1 ] && [ "$rt" = 2 ] || fail "$h: no-op cost conn=$conn exec=$ch round_trips=$rt"
+	[ "$conn" = 1 ] && [ "$ch" = 1 ] && [ "$rt" = 2 ] || fail "$h: second converge conn=$conn exec=$ch round_trips=$rt"
 done < "$T/sum2"
 [ "$(wc -l < "$T/sum2")" = 5 ] || fail "second summary"
-ok "second converge: 0 changed, 1 connection / 1 exec channel / 2 round trips per host"
+ok "second converge: 0 changed, 1 connection / 1 exec channel / 2 batches per host (digests remembered)"
+
+lab --json converge postgresql chaos_engine demo_api twitter_collector frontend > "$T/third.json" \
+	|| fail "third converge exited $?"
+json_summary "$T/third.json" > "$T/sum3"
+while read -r h changed failed unreach rt ch conn; do
+	[ "$changed" = 0 ] && [ "$conn" = 1 ] && [ "$ch" = 1 ] && [ "$rt" = 1 ] ||
+		fail "$h: no-op cost changed=$changed conn=$conn exec=$ch round_trips=$rt"
+done < "$T/sum3"
+[ "$(wc -l < "$T/sum3")" = 5 ] || fail "third summary"
+python3 - "$T/third.json" <<'PY' || fail "wire round trips: $(tail -1 "$T/third.json")"
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]
+# TCP, banner and key exchange, service request, public key query and
+# signature, channel open, exec, facts: at most 10 waits (fewer on loopback,
+# where an answer may come before labctl reads)
+assert all(2 <= v["wire_round_trips"] <= 10 for v in s["hosts"].values()), s
+PY
+hssh demo_api 'stat -c %Y /var/lib/labctl/clock' > "$T/clock"
+lab --json status demo_api > "$T/st.json" || fail "status after a no-op"
+python3 - "$T/st.json" "$(cat "$T/clock")" <<'PY' || fail "last converge: $(cat "$T/st.json")"
+import json, sys, datetime
+s = [e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "status"][0]
+want = datetime.datetime.fromtimestamp(int(sys.argv[2]), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+assert s["last_converge"] == want, (s["last_converge"], want)
+PY
+ok "a no-op converge: 1 connection / 1 exec channel / 1 batch per host, at most 10 waits on the wire; status names it as the last converge"
 
 lab up > "$T/up2.txt" || fail "second up exited $?"
 grep -q "^RECAP" "$T/up2.txt" || fail "no recap"

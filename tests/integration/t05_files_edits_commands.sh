@@ -82,9 +82,10 @@ ok "8 MiB binary, tree, edits on the host's file, create, guarded commands; valu
 lab --json converge demo_api > "$T/again.json" || fail "second converge"
 json_summary "$T/again.json" > "$T/sum"
 read -r h changed failed unreach rt ch conn < "$T/sum"
-[ "$changed" = 0 ] && [ "$rt" = 2 ] || fail "second converge: changed=$changed round_trips=$rt"
+# one batch, or two when the digest cache learns new digests
+[ "$changed" = 0 ] && { [ "$rt" = 1 ] || [ "$rt" = 2 ]; } || fail "second converge: changed=$changed round_trips=$rt"
 [ "$(hssh demo_api cat /var/tmp/ran)" = run ] || fail "the guarded command ran twice"
-ok "second converge: 0 changed, 2 round trips"
+ok "second converge: 0 changed, at most 2 batches"
 
 # One byte of the binary changes on the host: only that file is pushed again.
 hssh demo_api 'printf x | dd of=/opt/agent/bin/agent bs=1 seek=100 conv=notrunc 2>/dev/null'

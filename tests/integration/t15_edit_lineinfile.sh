@@ -102,8 +102,9 @@ lab --json converge demo_api > "$T/c2.json" || fail "converge: $(cat "$T/c2.json
 lab --json converge demo_api > "$T/c3.json" || fail "second converge"
 json_summary "$T/c3.json" > "$T/sum"
 read -r h changed failed unreach rt ch conn < "$T/sum"
-[ "$changed" = 0 ] && [ "$rt" = 2 ] || fail "second converge: changed=$changed round_trips=$rt"
-ok "between, follow, validate and kept attributes converge again with 0 changed, 2 round trips"
+# one batch, or two when the digest cache learns new digests
+[ "$changed" = 0 ] && { [ "$rt" = 1 ] || [ "$rt" = 2 ]; } || fail "second converge: changed=$changed round_trips=$rt"
+ok "between, follow, validate and kept attributes converge again with 0 changed, at most 2 batches"
 
 # A sudoers line visudo refuses: the op fails with visudo's words, the file
 # is as it was, and no temp file is left.

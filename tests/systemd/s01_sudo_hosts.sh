@@ -85,10 +85,11 @@ ok "converged through sudo (with and without a password, German locale): service
 
 lab --json converge plain pw de > "$T/c2.json" || { cat "$T/c2.json"; fail "second converge"; }
 json_summary "$T/c2.json" > "$T/c2.sum"
-[ "$(cat "$T/c2.sum")" = "de 0 0 false 2 1 1
-plain 0 0 false 2 1 1
-pw 0 0 false 2 1 1" ] || fail "second converge: $(cat "$T/c2.sum")"
-ok "second converge: 0 changed, one connection, one exec channel and two round trips a host"
+# one batch, or two when the digest cache learns new digests
+[ "$(sed 's/ false [12] 1 1$/ false N 1 1/' "$T/c2.sum")" = "de 0 0 false N 1 1
+plain 0 0 false N 1 1
+pw 0 0 false N 1 1" ] || fail "second converge: $(cat "$T/c2.sum")"
+ok "second converge: 0 changed, one connection, one exec channel and at most two batches a host"
 
 # sudo asks for a password that is not configured, or refuses it: a clear
 # error, and nothing changes on the host.

@@ -90,8 +90,8 @@ lab --json converge app > "$T/c1.json" 2>&1 || { cat "$T/c1.json"; fail "converg
 [ "$(rssh 3 cat /srv/site/index.txt)" = "through two bastions" ] || fail "the target's file"
 [ "$(rssh 3 cat /srv/site/host.txt)" = target ] || fail "the command did not run on the target"
 lab --json converge app > "$T/c2.json" || fail "second converge"
-[ "$(json_summary "$T/c2.json")" = "app 0 0 false 2 1 1" ] || fail "second converge: $(json_summary "$T/c2.json")"
-ok "ProxyJump through two bastions: converged, then 0 changed in two round trips"
+json_summary "$T/c2.json" | grep -Eqx "app 0 0 false [12] 1 1" || fail "second converge: $(json_summary "$T/c2.json")"
+ok "ProxyJump through two bastions: converged, then 0 changed in at most two batches"
 
 # Every hop's host key is checked: a wrong key for the middle bastion stops
 # the run before the target is touched.
@@ -110,7 +110,7 @@ ok "a changed host key on a bastion is refused, naming it"
 "$LABCTL" -i "$T/vagrant.yaml" converge vm > "$T/v1.txt" 2>&1 || { cat "$T/v1.txt"; fail "converge with vagrant's ssh-config"; }
 [ "$(rssh 4 cat /srv/site/index.txt)" = "changed" ] || fail "vagrant host's file"
 "$LABCTL" -i "$T/vagrant.yaml" --json converge vm > "$T/v2.json" || fail "vagrant: second converge"
-[ "$(json_summary "$T/v2.json")" = "vm 0 0 false 2 1 1" ] || fail "vagrant: $(json_summary "$T/v2.json")"
+json_summary "$T/v2.json" | grep -Eqx "vm 0 0 false [12] 1 1" || fail "vagrant: $(json_summary "$T/v2.json")"
 ok "vagrant ssh-config output as the config file"
 
 # what labctl cannot follow is an error naming the file and line

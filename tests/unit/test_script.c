@@ -944,12 +944,119 @@ static void test_state_record_after_failure(void **state)
 	state_check(f, sha_a, f->plan.res[2].fact.sha, "old-digest");
 }
 
+/* A symbolic link where a file is managed: reported, refused later for
+ * that resource alone (no error for the batch); followed, the file it
+ * points to is what the facts describe. */
+static void test_facts_link(void **state)
+{
+	struct fx *f = *state;
+	struct lc_error err = LC_ERROR_INIT;
+	char *target = in_dir(f, "target.conf"), *l1 = in_dir(f, "l1"), *l2 = in_dir(f, "l2");
+	struct lc_res *r;
+
+	free(tu_write(NULL, target, "x=1\n"));
+	assert_int_equal(symlink(target, l1), 0);
+	assert_int_equal(symlink(target, l2), 0);
+	add(f, &lc_res_file, "l1");
+	r = add(f, &lc_res_file, "l2");
+	r->follow = 1;
+	assert_int_equal(run_facts(f, &err), 0);
+	assert_int_equal(f->plan.res[0].fact.is_link, 1);
+	assert_int_equal(f->plan.res[0].fact.exists, 1);
+	assert_int_equal(f->plan.res[1].fact.is_link, 0);
+	assert_int_equal(f->plan.res[1].fact.exists, 1);
+	assert_int_equal(f->plan.res[1].fact.size, 4);
+	free(target);
+	free(l1);
+	free(l2);
+}
+
+/* Content small enough travels in the apply batch: no upload, the file
+ * written with its mode, no temp file left. */
+static void test_apply_inline(void **state)
+{
+	struct fx *f = *state;
+	struct lc_error err = LC_ERROR_INIT;
+	char *path = in_dir(f, "sub/inline.txt"), *got, *tmps;
+	struct lc_res *r = add(f, &lc_res_file, "sub/inline.txt");
+	struct stat st;
+
+	r->has_content = 1;
+	lc_buf_adds(&r->own, "it's \"inline\"\n\001\377");
+	r->data = r->own.buf;
+	r->len = r->own.len;
+	r->mode = 0640;
+	r->status = LC_RES_CHANGED;
+	r->need_content = 1;
+	r->inline_put = 1;
+	r->tmp_path = lc_script_tmp_path(r, 0, "t0");
+	assert_int_equal(run_apply(f), 0);
+	assert_int_equal(lc_script_parse_apply(&f->plan, f->out.buf, f->out.len, &err), 0);
+	assert_int_equal(f->plan.res[0].status, LC_RES_CHANGED);
+	got = tu_read(path, NULL);
+	assert_memory_equal(got, "it's \"inline\"\n\001\377", 16);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_size, 16);
+	tmps = in_dir(f, "sub/.labctl.inline.txt.t0");
+	assert_false(tu_exists(tmps));
+	free(tmps);
+	free(got);
+	free(path);
+}
+
+/* A converge that changes nothing sends no apply batch when the state
+ * record would say the same (but for its time) and no digest is new. */
+static void test_nothing_to_write(void **state)
+{
+	struct fx *f = *state;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_op op = { 0 };
+	struct lc_res *r;
+	char *path, *text;
+
+	op.role = "web";
+	r = add(f, &lc_res_file, "a.txt");
+	fact_file(r, "A\n", 0644);
+	r->status = LC_RES_OK;
+	r->op = &op;
+	f->plan.roles = lc_xcalloc(2, sizeof(char *));
+	f->plan.roles[f->plan.n_roles++] = lc_xstrdup("web");
+	f->plan.role_digest = lc_xcalloc(2, sizeof(char *));
+	f->plan.role_digest[0] = lc_xstrdup("d1");
+	/* never converged: the record must be written */
+	assert_false(lc_script_nothing_to_write(&f->plan));
+	assert_int_equal(run_apply(f), 0);
+	path = in_dir(f, "state/state.json");
+	text = tu_read(path, NULL);
+	assert_int_equal(lc_plan_read_state(&f->plan, text, strlen(text), &err), 0);
+	assert_true(lc_script_nothing_to_write(&f->plan));
+	/* a digest to remember, another input digest, a change: write */
+	r = &f->plan.res[0];
+	r->fact.sum_ok = 1;
+	assert_false(lc_script_nothing_to_write(&f->plan));
+	r->fact.sum_cached = 1;
+	assert_true(lc_script_nothing_to_write(&f->plan));
+	free(f->plan.role_digest[0]);
+	f->plan.role_digest[0] = lc_xstrdup("d2");
+	assert_false(lc_script_nothing_to_write(&f->plan));
+	free(f->plan.role_digest[0]);
+	f->plan.role_digest[0] = lc_xstrdup("d1");
+	r->status = LC_RES_CHANGED;
+	assert_false(lc_script_nothing_to_write(&f->plan));
+	free(text);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_facts_quote_every_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_facts_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_facts_wrong_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_facts_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_inline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_to_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_facts_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_facts_blank_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_run, setup, teardown),

@@ -147,6 +147,14 @@ lc_agent() {
 	fi
 }
 
+# lc_last: "K SECONDS": when the last converge read this host's facts (the
+# time of the clock file its facts batch writes), if one did.
+lc_last() {
+	if [ -f "$LC_CLOCK_FILE" ]; then
+		echo "K $(stat -c %Y -- "$LC_CLOCK_FILE")"
+	fi
+}
+
 # lc_sums: read the digest cache, LC_SUMS_FILE: a line "KEY SIG SHA PATH"
 # a file, KEY 16 hex digits (lc_s_KEY="SIG SHA").
 lc_sums() {
