@@ -503,6 +503,15 @@ def cmd_results(raw_path, lc_path, meta_path, out_path):
     if meta.get("deviations"):
         L.append("This run: " + meta["deviations"])
         L.append("")
+    # bench/latency-run's section is its own run: keep it as it is.
+    try:
+        old = open(out_path).read()
+    except OSError:
+        old = ""
+    begin, end = "<!-- latency:begin -->", "<!-- latency:end -->"
+    if begin in old and end in old:
+        L.append(old[old.index(begin):old.index(end) + len(end)])
+        L.append("")
     with open(out_path, "w") as f:
         f.write("\n".join(L))
 
