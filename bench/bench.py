@@ -39,6 +39,8 @@ import time
 QUIET_CORES = 0.15
 WAIT_MAX = float(os.environ.get("BENCH_WAIT_MAX", "30"))
 TICK = os.sysconf("SC_CLK_TCK")
+# The markers of results.md's section that bench/latency-report writes.
+LATENCY_BEGIN, LATENCY_END = "<!-- latency:begin -->", "<!-- latency:end -->"
 
 # Targets (the issue's): figure -> (text, check(values) -> (met, measured)).
 LABCTL, ANSIBLE = "labctl", "ansible"
@@ -508,9 +510,8 @@ def cmd_results(raw_path, lc_path, meta_path, out_path):
         old = open(out_path).read()
     except OSError:
         old = ""
-    begin, end = "<!-- latency:begin -->", "<!-- latency:end -->"
-    if begin in old and end in old:
-        L.append(old[old.index(begin):old.index(end) + len(end)])
+    if LATENCY_BEGIN in old and LATENCY_END in old:
+        L.append(old[old.index(LATENCY_BEGIN):old.index(LATENCY_END) + len(LATENCY_END)])
         L.append("")
     with open(out_path, "w") as f:
         f.write("\n".join(L))
