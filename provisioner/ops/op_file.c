@@ -346,6 +346,20 @@ fail:
 
 /* ---- the file resource: the host -------------------------------------- */
 
+/* The edits are applied: free them now, not with the plan.  glibc keeps
+ * what each regex matched as a DFA (up to a hundred KiB of tables), and a
+ * plan of every host lives until the converge ends. */
+static void release_edits(struct lc_res *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_edits; i++)
+		lc_edit_release(&r->edits[i]);
+	free(r->edits);
+	r->edits = NULL;
+	r->n_edits = 0;
+}
+
 /* Content known here: template and edits become one result, compared once
  * with the host's. */
 static int resolve(struct lc_host_plan *p, struct lc_res *r, struct lc_error *err)
@@ -372,6 +386,7 @@ static int resolve(struct lc_host_plan *p, struct lc_res *r, struct lc_error *er
 		lc_buf_release(&r->masked);
 		r->masked = m;
 	}
+	release_edits(r);
 	return 0;
 }
 
