@@ -21,6 +21,7 @@ struct pool {
 	size_t n, next;
 	const struct lc_inventory *inv;
 	const struct lc_engine_opts *opts;
+	struct lc_upload_budget *uploads;  /* shared by every host's SFTP */
 	pthread_mutex_t lock;
 };
 
@@ -120,9 +121,11 @@ static void explain_put_failure(struct lc_transport *t, const struct lc_res *r,
 	lc_buf_release(&out);
 }
 
-/* Facts, decisions, uploads, apply: everything after connecting. */
+/* Facts, decisions, uploads, apply: everything after connecting.  The
+ * host's part of uploads is given back as soon as it uploads no more. */
 static int converge(struct lc_host_run *run, struct lc_transport *t,
-		    const struct lc_engine_opts *opts, struct lc_error *err)
+		    const struct lc_engine_opts *opts, struct lc_upload_budget *uploads,
+		    struct lc_error *err)
 {
 	struct lc_host_plan *p = &run->plan;
 	struct lc_buf script = LC_BUF_INIT, out = LC_BUF_INIT;
@@ -237,6 +240,8 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 			break;
 		}
 	}
+	lc_upload_budget_done(uploads);
+	uploads = NULL;
 	/* Always one apply batch: it records the host's state even when
 	 * nothing changed, so drift is measured from this converge. */
 	lc_buf_reset(&script);
@@ -259,6 +264,7 @@ static int converge(struct lc_host_run *run, struct lc_transport *t,
 		t->ops->run(t, script.buf, script.len, &out, &status, &serr);
 	}
 out:
+	lc_upload_budget_done(uploads);
 	free(temps);
 	lc_buf_release(&script);
 	lc_buf_release(&out);
@@ -295,6 +301,7 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	for (r = run->reach; r; r = r->jump)
 		r->opts.cancel = pool->opts->cancel;
 	o = run->reach->opts;
+	o.uploads = pool->uploads;
 	lc_script_shell_command(&cmd, h->become.method, h->become.user,
 				h->become.password != NULL);
 	o.shell_command = cmd.buf;
@@ -312,8 +319,9 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	lc_buf_release(&lib);
 	if (rc) {
 		run->status = LC_HOST_UNREACHABLE;
+		lc_upload_budget_done(pool->uploads);
 	} else {
-		rc = converge(run, t, pool->opts, &run->err);
+		rc = converge(run, t, pool->opts, pool->uploads, &run->err);
 		if (rc)
 			become_hint(&run->err, h);
 		run->stats = t->stats;
@@ -353,6 +361,7 @@ static void *worker(void *arg)
 		if (pool->opts->cancel && *pool->opts->cancel) {
 			run->status = LC_HOST_FAILED;
 			lc_error_set(&run->err, LC_ECANCELED, "interrupted before it started");
+			lc_upload_budget_done(pool->uploads);
 		} else {
 			run_host(pool, run);
 		}
@@ -396,7 +405,7 @@ int lc_engine_run(struct lc_host_run *runs, size_t n, const struct lc_inventory 
 {
 	struct pool pool;
 	pthread_t *threads;
-	size_t i, nt = opts->jobs > 0 ? (size_t)opts->jobs : n, started = 0;
+	size_t i, nt = opts->jobs > 0 ? (size_t)opts->jobs : n, started = 0, hosts = 0;
 	int rc = 0;
 
 	if (nt > n)
@@ -406,6 +415,9 @@ int lc_engine_run(struct lc_host_run *runs, size_t n, const struct lc_inventory 
 	pool.n = n;
 	pool.inv = inv;
 	pool.opts = opts;
+	for (i = 0; i < n; i++)
+		hosts += runs[i].plan.host != NULL;
+	pool.uploads = lc_upload_budget_new(LC_UPLOAD_BUDGET, hosts, nt);
 	pthread_mutex_init(&pool.lock, NULL);
 	threads = lc_xcalloc(nt, sizeof(*threads));
 	for (i = 0; i < nt; i++)
@@ -419,6 +431,7 @@ int lc_engine_run(struct lc_host_run *runs, size_t n, const struct lc_inventory 
 		pthread_join(threads[i], NULL);
 	free(threads);
 	pthread_mutex_destroy(&pool.lock);
+	lc_upload_budget_free(pool.uploads);
 	for (i = 0; i < n; i++)
 		if (runs[i].plan.host && (runs[i].status != LC_HOST_DONE || runs[i].failed))
 			rc = LC_ERR;

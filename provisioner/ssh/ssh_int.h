@@ -34,6 +34,7 @@ struct ssh_transport {
 	LIBSSH2_SESSION *session;
 	LIBSSH2_CHANNEL *shell;
 	LIBSSH2_SFTP *sftp;
+	struct lc_upload_budget *uploads;  /* opts.uploads: not ours */
 	char nonce[17];
 	struct lc_buf stream;      /* shell stdout received, not handed out yet */
 	struct lc_buf errtail;     /* the last bytes of the shell's stderr */

@@ -4,15 +4,61 @@
 #include "ssh_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* What one libssh2_sftp_write call queues: 128 KiB sends an 8 MiB file as
- * fast as 1 MiB does, for an eighth of the memory per connection.  A local
- * file is read through a window of twice that. */
-#define SFTP_CHUNK ((size_t)128 << 10)
-#define WINDOW (2 * SFTP_CHUNK)
+/* An upload's window is its share of the budget plus a quarter: libssh2
+ * is given [offset, offset + share) of the file and acknowledges about
+ * 30000 bytes at a time, so the window slides by memmove at most once per
+ * quarter share sent. */
+#define WINDOW_OF(share) ((share) + (share) / 4)
+
+/* ---- the budget of a run's uploads ------------------------------------ */
+
+struct lc_upload_budget {
+	size_t bytes, concurrency;
+	atomic_size_t remaining;  /* hosts that may still upload */
+};
+
+struct lc_upload_budget *lc_upload_budget_new(size_t bytes, size_t hosts, size_t concurrency)
+{
+	struct lc_upload_budget *b = lc_xcalloc(1, sizeof(*b));
+
+	b->bytes = bytes;
+	b->concurrency = concurrency ? concurrency : 1;
+	atomic_init(&b->remaining, hosts);
+	return b;
+}
+
+void lc_upload_budget_done(struct lc_upload_budget *b)
+{
+	if (b)
+		atomic_fetch_sub(&b->remaining, 1);
+}
+
+void lc_upload_budget_free(struct lc_upload_budget *b)
+{
+	free(b);
+}
+
+/* Whole requests, a power of two of them, so that a window grows a few
+ * times as the others finish, not once per host. */
+size_t lc_upload_budget_share(struct lc_upload_budget *b)
+{
+	size_t n, fair, share = LC_UPLOAD_SHARE_MIN;
+
+	if (!b)
+		return LC_UPLOAD_SHARE_MAX;
+	n = atomic_load(&b->remaining);
+	if (n > b->concurrency)
+		n = b->concurrency;
+	fair = b->bytes / (n ? n : 1);
+	while (share * 2 <= fair && share < LC_UPLOAD_SHARE_MAX)
+		share *= 2;
+	return share;
+}
 
 /* ---- put: SFTP ------------------------------------------------------ */
 
@@ -134,29 +180,41 @@ static LIBSSH2_SFTP_HANDLE *sftp_create(struct ssh_transport *t, const char *pat
 	return h;
 }
 
-/* Reading a local file for put(): win holds file[start, start + have). */
+/* Reading a local file for put(): win holds file[start, start + have) in
+ * a buffer of cap bytes. */
 struct window {
 	int fd;
 	char *buf;
-	size_t start, have;
+	size_t cap, start, have;
 };
 
-/* Make win hold file[off, off + need) (need <= SFTP_CHUNK): keep what it
- * has from off on, read up to WINDOW bytes.  0, or an errno value. */
-static int window_at(struct window *w, size_t off, size_t need)
+/* Make win hold file[off, off + need) (need <= cap): keep what it has
+ * from off on, read up to cap bytes.  A buffer of another cap is replaced
+ * (the upload's share changed).  0, or an errno value. */
+static int window_at(struct window *w, size_t off, size_t need, size_t cap)
 {
 	size_t keep;
 
-	if (off + need <= w->start + w->have)
+	if (cap == w->cap && off + need <= w->start + w->have)
 		return 0;
 	keep = w->start + w->have > off ? w->start + w->have - off : 0;
-	if (!w->buf)
-		w->buf = lc_xmalloc(WINDOW);
-	memmove(w->buf, w->buf + (off - w->start), keep);
+	if (keep > cap)
+		keep = cap;
+	if (cap != w->cap) {
+		char *nb = lc_xmalloc(cap);
+
+		if (keep)
+			memcpy(nb, w->buf + (off - w->start), keep);
+		free(w->buf);
+		w->buf = nb;
+		w->cap = cap;
+	} else if (keep) {
+		memmove(w->buf, w->buf + (off - w->start), keep);
+	}
 	w->start = off;
 	w->have = keep;
 	while (w->have < need) {
-		ssize_t n = pread(w->fd, w->buf + w->have, WINDOW - w->have,
+		ssize_t n = pread(w->fd, w->buf + w->have, cap - w->have,
 				  (off_t)(w->start + w->have));
 
 		if (n < 0 && errno == EINTR)
@@ -176,7 +234,7 @@ int lc_ssh_put(struct lc_transport *tp, const char *path, const void *data,
 	LIBSSH2_SFTP_HANDLE *h = NULL;
 	LIBSSH2_SFTP_ATTRIBUTES attrs;
 	const char *what = "create";
-	struct window win = { fd, NULL, 0, 0 };
+	struct window win = { fd, NULL, 0, 0, 0 };
 	size_t off = 0;
 	int local = 0;  /* errno of reading fd */
 	int rc, zeros = 0;
@@ -207,12 +265,13 @@ int lc_ssh_put(struct lc_transport *tp, const char *path, const void *data,
 
 	what = "write";
 	while (off < len) {
-		size_t chunk = len - off < SFTP_CHUNK ? len - off : SFTP_CHUNK;
+		size_t share = lc_upload_budget_share(t->uploads);
+		size_t chunk = len - off < share ? len - off : share;
 		const char *p = (const char *)data + off;
 		ssize_t n;
 
 		if (fd >= 0) {
-			if ((local = window_at(&win, off, chunk)))
+			if ((local = window_at(&win, off, chunk, WINDOW_OF(share))))
 				goto fail;
 			p = win.buf + (off - win.start);
 		}

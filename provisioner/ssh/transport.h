@@ -29,7 +29,9 @@
  *          (naming the SFTP status and the path), LC_ETIMEOUT, LC_ECONNECT.
  *        - fd >= 0: the content is the first len bytes of that local file,
  *          read a window at a time (data is ignored), so that pushing a
- *          large file costs a few hundred KiB of memory, not the file.
+ *          large file costs its window, not the file.
+ *        - What an upload keeps in flight (its window, held twice: here and
+ *          in libssh2's queue) is its share of opts.uploads.
  * close() ends the connection and frees the transport.  Safe after any
  *        failure of run() or put().
  *
@@ -105,7 +107,29 @@ struct lc_ssh_opts {
 				     * not read stdin. */
 	const volatile sig_atomic_t *cancel;  /* when it becomes non-zero, every
 					       * wait ends with LC_ECANCELED */
+	struct lc_upload_budget *uploads;  /* shared by the transports of a run;
+					    * NULL: each upload as if alone */
 };
+
+/* What the uploads of a run's transports keep in flight together.  At
+ * RTT r they send up to bytes/r a second between them and hold about
+ * twice that in memory, however many hosts upload: each upload's share is
+ * bytes split evenly between the hosts that may still upload (at most
+ * `concurrency` at a time), rounded down to whole SFTP write requests of
+ * libssh2 (LC_UPLOAD_PACKET bytes), a power of two of them from 1 to 32.
+ * Shares only grow: a host that is done (uploaded, found nothing to
+ * upload, or failed) says so with lc_upload_budget_done(), once, and the
+ * others' shares grow.  Thread-safe. */
+#define LC_UPLOAD_BUDGET ((size_t)2 << 20)
+#define LC_UPLOAD_PACKET ((size_t)30000)
+#define LC_UPLOAD_SHARE_MIN LC_UPLOAD_PACKET
+#define LC_UPLOAD_SHARE_MAX (32 * LC_UPLOAD_PACKET)
+struct lc_upload_budget;
+struct lc_upload_budget *lc_upload_budget_new(size_t bytes, size_t hosts, size_t concurrency);
+void lc_upload_budget_done(struct lc_upload_budget *b);
+/* What one upload may keep in flight now (b NULL: LC_UPLOAD_SHARE_MAX). */
+size_t lc_upload_budget_share(struct lc_upload_budget *b);
+void lc_upload_budget_free(struct lc_upload_budget *b);
 
 /* Call once before any thread starts (libssh2_init), release at the end. */
 int lc_transport_ssh_global_init(struct lc_error *err);

@@ -724,6 +724,7 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	t->prelude = o->shell_prelude ? lc_xstrdup(o->shell_prelude) : NULL;
 	lc_buf_init(&t->noise);
 	t->cancel = o->cancel;
+	t->uploads = o->uploads;
 	t->name = lc_xstrdup(o->name ? o->name : o->address ? o->address : "?");
 	if (o->address && strchr(o->address, ':'))
 		t->where = lc_xasprintf("%s ([%s]:%d)", t->name, o->address, o->port);

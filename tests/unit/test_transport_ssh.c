@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <pthread.h>
 
 #include "buf.h"
 #include "error.h"
@@ -503,6 +504,19 @@ static void test_run_prelude(void **state)
 
 /* ---- put ------------------------------------------------------------ */
 
+/* len bytes that do not compress, the same for the same seed. */
+static unsigned char *random_bytes(size_t len, uint32_t seed)
+{
+	unsigned char *data = lc_xmalloc(len);
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		data[i] = (unsigned char)(seed >> 16);
+	}
+	return data;
+}
+
 static void test_put(void **state)
 {
 	struct lc_ssh_opts o;
@@ -511,19 +525,14 @@ static void test_put(void **state)
 	struct lc_transport *t;
 	char *id, *kh, *big, *local, *deep, *want, *existing, *bad, *empty;
 	unsigned char *data;
-	size_t len = 8u << 20, i;
-	uint32_t x = 12345;
+	size_t len = 8u << 20;
 	int rc;
 
 	(void)state;
 	SKIP_UNLESS_SSHD();
 	default_opts(&o, &id, &kh);
 	t = open_ok(&o);
-	data = lc_xmalloc(len);
-	for (i = 0; i < len; i++) {
-		x = x * 1103515245u + 12345u;
-		data[i] = (unsigned char)(x >> 16);
-	}
+	data = random_bytes(len, 12345);
 	local = path_in("big.local");
 	write_file(local, data, len);
 	big = path_in("up/big.bin");
@@ -623,6 +632,105 @@ static void test_put(void **state)
 	free(existing);
 	free(empty);
 	free(bad);
+	lc_buf_release(&out);
+	lc_buf_release(&cmd);
+	free(id);
+	free(kh);
+}
+
+/* ---- the budget of a run's uploads ---------------------------------- */
+
+static void test_upload_budget_shares(void **state)
+{
+	struct lc_upload_budget *b;
+	int i;
+
+	(void)state;
+	assert_int_equal(lc_upload_budget_share(NULL), 32 * LC_UPLOAD_PACKET);
+	/* 2 MiB between 50 hosts: 41943 bytes each, one whole request */
+	b = lc_upload_budget_new(2u << 20, 50, 50);
+	assert_int_equal(lc_upload_budget_share(b), LC_UPLOAD_PACKET);
+	for (i = 0; i < 45; i++)
+		lc_upload_budget_done(b);
+	/* 5 left: 419430 each, rounded down to 8 requests */
+	assert_int_equal(lc_upload_budget_share(b), 8 * LC_UPLOAD_PACKET);
+	for (i = 0; i < 5; i++)
+		lc_upload_budget_done(b);
+	assert_int_equal(lc_upload_budget_share(b), 32 * LC_UPLOAD_PACKET);
+	lc_upload_budget_free(b);
+	/* -j5: at most 5 at a time, however many hosts wait */
+	b = lc_upload_budget_new(2u << 20, 50, 5);
+	assert_int_equal(lc_upload_budget_share(b), 8 * LC_UPLOAD_PACKET);
+	lc_upload_budget_free(b);
+	/* one host: capped */
+	b = lc_upload_budget_new(2u << 20, 1, 1);
+	assert_int_equal(lc_upload_budget_share(b), 32 * LC_UPLOAD_PACKET);
+	lc_upload_budget_free(b);
+	/* many hosts: never less than one request */
+	b = lc_upload_budget_new(2u << 20, 1000, 1000);
+	assert_int_equal(lc_upload_budget_share(b), LC_UPLOAD_PACKET);
+	lc_upload_budget_free(b);
+}
+
+static void *finish_others(void *arg)
+{
+	struct lc_upload_budget *b = arg;
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 63; i++) {
+		nanosleep(&ms, NULL);
+		lc_upload_budget_done(b);
+	}
+	return NULL;
+}
+
+/* An upload whose share grows from one request to 32 while it runs (the
+ * other hosts finish): the window is replaced on the way, the file arrives
+ * whole. */
+static void test_put_share_grows(void **state)
+{
+	struct lc_ssh_opts o;
+	struct lc_error err = LC_ERROR_INIT;
+	struct lc_buf out = LC_BUF_INIT, cmd = LC_BUF_INIT;
+	struct lc_transport *t;
+	struct lc_upload_budget *b;
+	pthread_t others;
+	char *id, *kh, *local, *remote, *want;
+	unsigned char *data;
+	size_t len = (6u << 20) + 12345;
+	int fd, rc;
+
+	(void)state;
+	SKIP_UNLESS_SSHD();
+	default_opts(&o, &id, &kh);
+	b = lc_upload_budget_new(2u << 20, 64, 64);
+	o.uploads = b;
+	t = open_ok(&o);
+	data = random_bytes(len, 777);
+	local = path_in("grow.local");
+	write_file(local, data, len);
+	remote = path_in("up/grow.bin");
+	fd = open(local, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(lc_upload_budget_share(b), LC_UPLOAD_PACKET);
+	assert_int_equal(pthread_create(&others, NULL, finish_others, b), 0);
+	rc = t->ops->put(t, remote, NULL, len, 0600, fd, &err);
+	pthread_join(others, NULL);
+	if (rc)
+		fail_msg("put: %s", err.msg);
+	assert_int_equal(lc_upload_budget_share(b), 32 * LC_UPLOAD_PACKET);
+	want = capture("sha256sum < %s", local);
+	lc_buf_addf(&cmd, "sha256sum < %s", remote);
+	run_ok(t, cmd.buf, &out, 0);
+	assert_string_equal(out.buf, want);
+	close(fd);
+	t->ops->close(t);
+	lc_upload_budget_free(b);
+	free(data);
+	free(local);
+	free(remote);
+	free(want);
 	lc_buf_release(&out);
 	lc_buf_release(&cmd);
 	free(id);
@@ -936,6 +1044,8 @@ int main(void)
 		cmocka_unit_test(test_run_timeout),
 		cmocka_unit_test(test_run_prelude),
 		cmocka_unit_test(test_put),
+		cmocka_unit_test(test_upload_budget_shares),
+		cmocka_unit_test(test_put_share_grows),
 		cmocka_unit_test(test_hostkey_mismatch),
 		cmocka_unit_test(test_hostkey_unknown_and_accept_new),
 		cmocka_unit_test(test_hostkey_file_variants),
