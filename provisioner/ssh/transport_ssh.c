@@ -44,7 +44,8 @@
 #define OUT_MAX ((size_t)256 << 20)       /* stdout of one batch */
 #define ERR_TAIL 4096                     /* shell stderr kept for messages */
 #define ERR_IN_MSG 512                    /* ... of which goes in a message */
-#define READ_CHUNK ((size_t)32 << 10)     /* a channel packet */
+#define READ_CHUNK ((size_t)8 << 10)      /* one read: a batch that prints little
+					  * keeps a small stream (a host each) */
 #define CONNECT_TIMEOUT_DEFAULT_MS 10000
 #define CANCEL_POLL_MS 100
 
