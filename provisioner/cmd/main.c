@@ -1,6 +1,7 @@
 /* main.c - flags (from the flag table), command lookup, run, flush
  * stdout; no logic. */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,10 @@ int main(int argc, char **argv)
 	size_t i, k = 0;
 	int c, status;
 
+	/* One malloc arena for every thread: a host's thread spends its time
+	 * waiting for the network, and glibc's arena per thread (up to eight
+	 * per core) keeps what each thread freed: 2-3 MiB at 50 hosts. */
+	mallopt(M_ARENA_MAX, 1);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.inventory = LC_INVENTORY_DEFAULT_PATH;
 	ctx.jobs = 0;   /* every host at once */
