@@ -67,6 +67,9 @@ struct lc_res_type {
 	 * Optional. */
 	void (*facts)(struct lc_buf *out, const struct lc_host_plan *p, const struct lc_res *r,
 		      size_t idx);
+	/* Whether the lines facts() writes for r hold a secret (then the facts
+	 * batch may not travel in the exec command).  Optional: no. */
+	int (*facts_secret)(const struct lc_res *r);
 	/* A facts line "IDX WHAT REST" for r, WHAT other than '-' and 'C'.
 	 * Optional; unknown letters are an error. */
 	int (*fact)(struct lc_res *r, char what, const char *rest, struct lc_error *err);

@@ -76,6 +76,12 @@ static void facts(struct lc_buf *out, const struct lc_host_plan *p, const struct
 	lc_buf_addc(out, '\n');
 }
 
+/* The guard's environment goes in the facts batch with unless only. */
+static int facts_secret(const struct lc_res *r)
+{
+	return r->secret && r->unless;
+}
+
 static int fact(struct lc_res *r, char what, const char *rest, struct lc_error *err)
 {
 	if (what != 'G')
@@ -118,6 +124,7 @@ const struct lc_res_type lc_res_command = {
 	.name = "command",
 	.flags = LC_RES_F_TEXT,
 	.facts = facts,
+	.facts_secret = facts_secret,
 	.fact = fact,
 	.decide = decide,
 	.apply = apply,

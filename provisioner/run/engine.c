@@ -293,7 +293,7 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	struct lc_ssh_opts o;
 	struct lc_transport *t = NULL;
 	struct lc_reach *r;
-	struct lc_buf cmd = LC_BUF_INIT, pw = LC_BUF_INIT, lib = LC_BUF_INIT;
+	struct lc_buf cmd = LC_BUF_INIT, pw = LC_BUF_INIT, lib = LC_BUF_INIT, feed = LC_BUF_INIT;
 	double t0 = lc_clock_now();
 	size_t i;
 	int rc;
@@ -307,6 +307,9 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	o.shell_command = cmd.buf;
 	lc_script_shell_init(&lib);
 	o.shell_prelude = lib.buf;
+	lc_script_feed_command(&feed);
+	o.feed_command = feed.buf;
+	o.first_batch_public = lc_script_facts_public(&run->plan);
 	if (h->become.method && h->become.password) {
 		lc_buf_addf(&pw, "%s\n__LC_SYNC__\n", h->become.password);
 		o.stdin_first = pw.buf;
@@ -317,6 +320,7 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	lc_buf_release(&pw);
 	lc_buf_release(&cmd);
 	lc_buf_release(&lib);
+	lc_buf_release(&feed);
 	if (rc) {
 		run->status = LC_HOST_UNREACHABLE;
 		lc_upload_budget_done(pool->uploads);

@@ -14,6 +14,7 @@
 extern const char lc_sh_lib[];
 extern const char lc_sh_start[];
 extern const char lc_sh_priv[];
+extern const char lc_sh_feed[];
 
 static void q(struct lc_buf *b, const char *s)
 {
@@ -67,6 +68,23 @@ void lc_script_shell_command(struct lc_buf *out, const char *become, const char 
 	lc_buf_adds(out, " labctl ");
 	lc_buf_add_shquote(out, user ? user : "root");
 	lc_buf_adds(out, password ? " pw" : " ''");
+}
+
+void lc_script_feed_command(struct lc_buf *out)
+{
+	lc_buf_adds(out, "exec /bin/sh -c ");
+	lc_buf_add_shquote(out, lc_sh_feed);
+	lc_buf_adds(out, " labctl");
+}
+
+int lc_script_facts_public(const struct lc_host_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_res; i++)
+		if (p->res[i].type->facts_secret && p->res[i].type->facts_secret(&p->res[i]))
+			return 0;
+	return 1;
 }
 
 char *lc_script_temps_path(const struct lc_host_plan *p, const char *nonce)

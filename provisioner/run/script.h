@@ -41,6 +41,14 @@ void lc_script_shell_init(struct lc_buf *out);
 void lc_script_shell_command(struct lc_buf *out, const char *become, const char *user,
 			     int password);
 
+/* The transport's feed_command: feed.sh, which runs the channel's command
+ * with the first input given in the command line. */
+void lc_script_feed_command(struct lc_buf *out);
+
+/* Whether the facts batch of p holds no secret (a guard's environment can
+ * hold one), so that it may travel in the exec command. */
+int lc_script_facts_public(const struct lc_host_plan *p);
+
 /* Take the host's lock (fd 9, opened by the shell on LC_LOCK_FILE) before
  * anything else, waiting up to timeout seconds; on failure the batch exits
  * with LC_LOCK_EXIT and prints "L <holder>" (or "L! WHY": no lock can be

@@ -41,6 +41,8 @@ struct ssh_transport {
 	char *stdin_first;         /* written ahead of a new shell's first batch (a
 				    * secret: wiped after use and on close) */
 	char *prelude;             /* opts.shell_prelude, sent after it */
+	char *feed_command;        /* opts.feed_command while it may be used: the
+				    * first shell, with a public first batch */
 	int fresh;                 /* the shell has not run a batch yet */
 	struct lc_buf noise;       /* what the login shell printed before our first
 				    * batch's marker (rc files, a forced command) */

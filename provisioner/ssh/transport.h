@@ -99,6 +99,16 @@ struct lc_ssh_opts {
 	const char *stdin_first;    /* written to a new shell's stdin before its
 				     * first batch (a become password line); a
 				     * secret: never in a message */
+	const char *feed_command;   /* when set: what the exec channel runs instead
+				     * of shell_command for the connection's first
+				     * shell, with the shell's first input (prelude
+				     * and first batch) and shell_command as two
+				     * more words (run/sh/feed.sh): that input then
+				     * costs no round trip of its own.  Used only
+				     * when first_batch_public, without stdin_first,
+				     * and when the command stays under 32000 bytes. */
+	int first_batch_public;     /* the first batch holds no secret: it may be
+				     * seen in the host's process list for a moment */
 	const char *shell_prelude;  /* run by each new shell itself, not in a
 				     * batch's subshell, before its first batch:
 				     * the variables and functions every batch

@@ -44,6 +44,7 @@
 #define OUT_MAX ((size_t)256 << 20)       /* stdout of one batch */
 #define ERR_TAIL 4096                     /* shell stderr kept for messages */
 #define ERR_IN_MSG 512                    /* ... of which goes in a message */
+#define EXEC_MAX 32000                    /* an exec request in one SSH packet */
 #define READ_CHUNK ((size_t)8 << 10)      /* one read: a batch that prints little
 					  * keeps a small stream (a host each) */
 #define CONNECT_TIMEOUT_DEFAULT_MS 10000
@@ -306,7 +307,10 @@ static void drop_shell(struct ssh_transport *t, int ended)
 	lc_buf_reset(&t->stream);
 }
 
-static int open_shell(struct ssh_transport *t, int64_t deadline, struct lc_error *err)
+/* Open the session channel and start command in it (shell_command, or
+ * the feed command with the first input in it). */
+static int open_shell(struct ssh_transport *t, const char *command, int64_t deadline,
+		      struct lc_error *err)
 {
 	LIBSSH2_CHANNEL *ch;
 	int rc;
@@ -316,7 +320,7 @@ static int open_shell(struct ssh_transport *t, int64_t deadline, struct lc_error
 		return lc_ssh_fail(t, t->name, rc, t->command_timeout_ms,
 				   "while opening a session channel", err);
 	t->shell = ch;
-	NB_LOOP(rc, t, deadline, libssh2_channel_exec(ch, t->shell_command));
+	NB_LOOP(rc, t, deadline, libssh2_channel_exec(ch, command));
 	if (rc) {
 		rc = lc_ssh_fail(t, t->name, rc, t->command_timeout_ms, "while starting sh", err);
 		drop_shell(t, 1);
@@ -509,16 +513,38 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 	if (memchr(script, '\0', len))
 		return lc_error_set(err, LC_EUSAGE, "%s: a batch cannot contain NUL bytes",
 				    t->name);
-	if (!t->shell && (rc = open_shell(t, deadline, err)))
-		return rc;
 	lc_buf_reset(&t->errtail);
-	if (t->fresh && t->stdin_first)
+	if ((!t->shell || t->fresh) && t->stdin_first)
 		lc_buf_adds(&batch, t->stdin_first);
-	if (t->fresh && t->prelude) {
+	if ((!t->shell || t->fresh) && t->prelude) {
 		lc_buf_adds(&batch, t->prelude);
 		lc_buf_addc(&batch, '\n');
 	}
 	frame_batch(&batch, t->nonce, script, len);
+	if (!t->shell) {
+		struct lc_buf feed = LC_BUF_INIT;
+		const char *command = t->shell_command;
+
+		if (t->feed_command) {
+			/* the first input inside the command: sent at once */
+			lc_buf_adds(&feed, t->feed_command);
+			lc_buf_addc(&feed, ' ');
+			lc_buf_add_shquote(&feed, batch.buf);
+			lc_buf_addc(&feed, ' ');
+			lc_buf_add_shquote(&feed, t->shell_command);
+			if (feed.len <= EXEC_MAX) {
+				command = feed.buf;
+				sent = batch.len;
+			}
+			/* the first shell only: a later one may run any batch */
+			free(t->feed_command);
+			t->feed_command = NULL;
+		}
+		rc = open_shell(t, command, deadline, err);
+		lc_buf_release(&feed);
+		if (rc)
+			goto out;
+	}
 
 	for (;;) {
 		int progress = 0;
@@ -642,6 +668,7 @@ static void ssh_close(struct lc_transport *tp)
 		explicit_bzero(t->stdin_first, strlen(t->stdin_first));
 	free(t->stdin_first);
 	free(t->prelude);
+	free(t->feed_command);
 	lc_buf_release(&t->noise);
 	free(t->where);
 	free(t);
@@ -723,6 +750,8 @@ int lc_transport_ssh_open(struct lc_transport **out, const struct lc_ssh_opts *o
 	t->shell_command = lc_xstrdup(o->shell_command ? o->shell_command : "sh");
 	t->stdin_first = o->stdin_first ? lc_xstrdup(o->stdin_first) : NULL;
 	t->prelude = o->shell_prelude ? lc_xstrdup(o->shell_prelude) : NULL;
+	if (o->feed_command && o->first_batch_public && !o->stdin_first)
+		t->feed_command = lc_xstrdup(o->feed_command);
 	lc_buf_init(&t->noise);
 	t->cancel = o->cancel;
 	t->uploads = o->uploads;

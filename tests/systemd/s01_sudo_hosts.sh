@@ -37,6 +37,9 @@ ops:
       follow: true
       validate: "grep -q '^level=2$' %s"
       edits: [ { line: "level=2", match: "^level=" } ]
+  - command:   # how the long-lived shell got its first input: feed.sh's FIFO?
+      run: "ls -l /proc/[0-9]*/fd/0 2>/dev/null | grep -c '/[.]labctl-in[.][0-9]* (deleted)$' > /var/tmp/lc-fed || true"
+      creates: /var/tmp/lc-fed
 YAML
 for n in 1 2 3 4 5; do
 	rssh $n 'mkdir -p /srv/conf && printf "level=1\n" > /srv/conf/web.conf &&
@@ -82,6 +85,11 @@ root:644" ] || fail "owners on .$n: $(rssh $n stat -c %n:%U:%a /srv/web/index.ht
 done
 grep -q "pw.with%odd" "$T/c1.json" "$T/c1.err" && fail "the sudo password appears in the output"
 ok "converged through sudo (with and without a password, German locale): services active and enabled, a link's file edited with its ACL"
+# the first batch in the exec command, through sudo; not after a password
+[ "$(rssh 1 cat /var/tmp/lc-fed)" -ge 1 ] && [ "$(rssh 3 cat /var/tmp/lc-fed)" -ge 1 ] ||
+	fail "the first batch did not come through the FIFO: $(rssh 1 cat /var/tmp/lc-fed) $(rssh 3 cat /var/tmp/lc-fed)"
+[ "$(rssh 2 cat /var/tmp/lc-fed)" = 0 ] || fail "with a sudo password the first batch came through the FIFO"
+ok "the first batch came inside the exec command, through sudo; on stdin after a sudo password"
 
 lab --json converge plain pw de > "$T/c2.json" || { cat "$T/c2.json"; fail "second converge"; }
 json_summary "$T/c2.json" > "$T/c2.sum"
