@@ -1,7 +1,9 @@
 /* engine.h - converge hosts: one thread per host (bounded by jobs), one SSH
- * connection per host, one facts batch, SFTP for content, one apply batch.
- * A no-op converge is one connection, one exec channel and two round trips
- * (the facts, and the state record). */
+ * connection per host, one facts batch (inside the exec command when it
+ * holds no secret), SFTP for large content within one upload budget for
+ * all hosts, one apply batch.  A no-op converge is one connection, one exec
+ * channel and the facts batch alone (two batches when the digest cache
+ * learned new digests). */
 #ifndef LC_ENGINE_H
 #define LC_ENGINE_H
 
