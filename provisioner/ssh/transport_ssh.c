@@ -495,6 +495,27 @@ out:
 	return found;
 }
 
+/* Whether feed.sh said it could make no FIFO (the shell then reads the
+ * first input on stdin); its line is taken out of the stream. */
+static int refused_feed(struct ssh_transport *t)
+{
+	struct lc_buf mark = LC_BUF_INIT;
+	char *p;
+	int found = 0;
+
+	lc_buf_addf(&mark, "__LC_NOFEED_%s\n", t->nonce);
+	p = memmem(t->stream.buf, t->stream.len, mark.buf, mark.len);
+	if (p) {
+		size_t at = (size_t)(p - t->stream.buf);
+
+		memmove(p, p + mark.len, t->stream.len - at - mark.len);
+		lc_buf_setlen(&t->stream, t->stream.len - mark.len);
+		found = 1;
+	}
+	lc_buf_release(&mark);
+	return found;
+}
+
 static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 		   struct lc_buf *out, int *exit_status, struct lc_error *err)
 {
@@ -502,7 +523,7 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 	int64_t deadline = lc_ssh_deadline_in(t->command_timeout_ms);
 	struct lc_buf batch = LC_BUF_INIT;
 	size_t sent = 0, scan = 0;
-	int rc = 0, phase = 0, zeros = 0;
+	int rc = 0, phase = 0, zeros = 0, fed = 0;
 
 	*exit_status = -1;
 	lc_buf_reset(out);
@@ -532,9 +553,11 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 			lc_buf_add_shquote(&feed, batch.buf);
 			lc_buf_addc(&feed, ' ');
 			lc_buf_add_shquote(&feed, t->shell_command);
+			lc_buf_addf(&feed, " %s", t->nonce);
 			if (feed.len <= EXEC_MAX) {
 				command = feed.buf;
 				sent = batch.len;
+				fed = 1;
 			}
 			/* the first shell only: a later one may run any batch */
 			free(t->feed_command);
@@ -573,6 +596,10 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 			lc_buf_setlen(&t->stream, t->stream.len + (size_t)n);
 			progress = 1;
 			zeros = 0;
+			if (fed && phase == 0 && refused_feed(t)) {
+				sent = 0;  /* no FIFO on the host: stdin after all */
+				fed = 0;
+			}
 			if (find_markers(t, &phase, &scan, out, exit_status))
 				break;
 			if (t->stream.len > OUT_MAX) {

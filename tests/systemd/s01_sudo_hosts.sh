@@ -17,6 +17,7 @@ for n in 1 2 3 4 5 6; do rssh $n true || fail "host 127.0.$LC_NET.$n"; done
 rssh 4 "sed -i '1i echo Welcome to this lab server, have a nice day' /home/admin/.bashrc"
 rssh 3 'stat -c %F /etc/passwd' | grep -qv '^regular file$' || fail "the locale is not German"
 rssh 5 'mv /usr/bin/flock /usr/bin/flock.gone && ! command -v flock' > /dev/null || fail "flock is not gone"
+rssh 5 'mv /usr/bin/mkfifo /usr/bin/mkfifo.gone && ! command -v mkfifo' > /dev/null || fail "mkfifo is not gone"
 ok "six systemd hosts, admin with sudo (one without sudo rights)"
 
 mkdir -p "$T/roles/web/files" "$T/roles/broken"
@@ -174,7 +175,8 @@ grep -q "changed  service web (restarted)" "$T/retry.txt" || fail "retry: $(cat 
 ok "a failed upload restarts nothing; the next converge changes and restarts"
 
 # A host without flock: a clear error and nothing changed, unless the
-# inventory says lock: false.
+# inventory says lock: false.  It has no mkfifo either: feed.sh says so and
+# labctl sends the first batch on stdin.
 echo "  noflock: { address: 127.0.$LC_NET.5, roles: [web] }" >> "$T/inventory.yaml"
 try "$T/noflock.txt" lab converge noflock
 rc=$RC
@@ -184,7 +186,9 @@ rssh 5 test ! -e /srv/web/index.html || fail "no flock: the host was changed"
 sed -i 's/^  noflock: { address: \(.*\), roles: \[web\] }$/  noflock: { address: \1, roles: [web], lock: false }/' "$T/inventory.yaml"
 lab converge noflock > "$T/nolock.txt" 2>&1 || { cat "$T/nolock.txt"; fail "lock: false"; }
 [ "$(http_get "http://127.0.$LC_NET.5:8099/index.html")" = "second version" ] || fail "lock: false: content"
-ok "no flock on the host: an error naming it, or lock: false"
+# without mkfifo the first batch went on stdin after all
+[ "$(rssh 5 cat /var/tmp/lc-fed)" = 0 ] || fail "no mkfifo, yet the first batch came through a FIFO"
+ok "no flock on the host: an error naming it, or lock: false; no mkfifo: the first batch on stdin"
 
 # A cloud image's root login: a forced command that tells who to log in
 # as, then closes.  Its words are in the error; nothing changes.
