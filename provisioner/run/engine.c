@@ -22,6 +22,7 @@ struct pool {
 	const struct lc_inventory *inv;
 	const struct lc_engine_opts *opts;
 	struct lc_upload_budget *uploads;  /* shared by every host's SFTP */
+	struct lc_buf prelude, feed;       /* the same for every host's shell */
 	pthread_mutex_t lock;
 };
 
@@ -293,7 +294,7 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	struct lc_ssh_opts o;
 	struct lc_transport *t = NULL;
 	struct lc_reach *r;
-	struct lc_buf cmd = LC_BUF_INIT, pw = LC_BUF_INIT, lib = LC_BUF_INIT, feed = LC_BUF_INIT;
+	struct lc_buf cmd = LC_BUF_INIT, pw = LC_BUF_INIT;
 	double t0 = lc_clock_now();
 	size_t i;
 	int rc;
@@ -305,10 +306,8 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 	lc_script_shell_command(&cmd, h->become.method, h->become.user,
 				h->become.password != NULL);
 	o.shell_command = cmd.buf;
-	lc_script_shell_init(&lib);
-	o.shell_prelude = lib.buf;
-	lc_script_feed_command(&feed);
-	o.feed_command = feed.buf;
+	o.shell_prelude = pool->prelude.buf;
+	o.feed_command = pool->feed.buf;
 	o.first_batch_public = lc_script_facts_public(&run->plan);
 	if (h->become.method && h->become.password) {
 		lc_buf_addf(&pw, "%s\n__LC_SYNC__\n", h->become.password);
@@ -319,8 +318,6 @@ static void run_host(struct pool *pool, struct lc_host_run *run)
 		explicit_bzero(pw.buf, pw.len);
 	lc_buf_release(&pw);
 	lc_buf_release(&cmd);
-	lc_buf_release(&lib);
-	lc_buf_release(&feed);
 	if (rc) {
 		run->status = LC_HOST_UNREACHABLE;
 		lc_upload_budget_done(pool->uploads);
@@ -422,6 +419,10 @@ int lc_engine_run(struct lc_host_run *runs, size_t n, const struct lc_inventory 
 	for (i = 0; i < n; i++)
 		hosts += runs[i].plan.host != NULL;
 	pool.uploads = lc_upload_budget_new(LC_UPLOAD_BUDGET, hosts, nt);
+	lc_buf_init(&pool.prelude);
+	lc_buf_init(&pool.feed);
+	lc_script_shell_init(&pool.prelude);
+	lc_script_feed_command(&pool.feed);
 	pthread_mutex_init(&pool.lock, NULL);
 	threads = lc_xcalloc(nt, sizeof(*threads));
 	for (i = 0; i < nt; i++)
@@ -436,6 +437,8 @@ int lc_engine_run(struct lc_host_run *runs, size_t n, const struct lc_inventory 
 	free(threads);
 	pthread_mutex_destroy(&pool.lock);
 	lc_upload_budget_free(pool.uploads);
+	lc_buf_release(&pool.prelude);
+	lc_buf_release(&pool.feed);
 	for (i = 0; i < n; i++)
 		if (runs[i].plan.host && (runs[i].status != LC_HOST_DONE || runs[i].failed))
 			rc = LC_ERR;

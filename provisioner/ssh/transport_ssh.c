@@ -535,9 +535,11 @@ static int ssh_run(struct lc_transport *tp, const char *script, size_t len,
 		return lc_error_set(err, LC_EUSAGE, "%s: a batch cannot contain NUL bytes",
 				    t->name);
 	lc_buf_reset(&t->errtail);
-	if ((!t->shell || t->fresh) && t->stdin_first)
+	/* a new shell reads the password line and the prelude first (a shell
+	 * is dropped unless its first batch found its markers) */
+	if (!t->shell && t->stdin_first)
 		lc_buf_adds(&batch, t->stdin_first);
-	if ((!t->shell || t->fresh) && t->prelude) {
+	if (!t->shell && t->prelude) {
 		lc_buf_adds(&batch, t->prelude);
 		lc_buf_addc(&batch, '\n');
 	}
