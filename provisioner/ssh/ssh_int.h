@@ -35,6 +35,8 @@ struct ssh_transport {
 	LIBSSH2_CHANNEL *shell;
 	LIBSSH2_SFTP *sftp;
 	struct lc_upload_budget *uploads;  /* opts.uploads: not ours */
+	unsigned rtt_us;           /* the quickest SFTP open's answer: the link's
+				    * round trip (0: none yet) */
 	char nonce[17];
 	struct lc_buf stream;      /* shell stdout received, not handed out yet */
 	struct lc_buf errtail;     /* the last bytes of the shell's stderr */

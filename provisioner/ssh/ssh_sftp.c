@@ -4,6 +4,7 @@
 #include "ssh_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,16 +46,22 @@ void lc_upload_budget_free(struct lc_upload_budget *b)
 
 /* Whole requests, a power of two of them, so that a window grows a few
  * times as the others finish, not once per host. */
-size_t lc_upload_budget_share(struct lc_upload_budget *b)
+size_t lc_upload_budget_share(struct lc_upload_budget *b, unsigned rtt_us)
 {
-	size_t n, fair, share = LC_UPLOAD_SHARE_MIN;
+	size_t n, bytes, fair, share = LC_UPLOAD_SHARE_MIN;
 
 	if (!b)
 		return LC_UPLOAD_SHARE_MAX;
+	bytes = b->bytes;
+	if (rtt_us > LC_UPLOAD_RTT_REF_US && bytes < LC_UPLOAD_BUDGET_MAX) {
+		uint64_t grown = (uint64_t)bytes * rtt_us / LC_UPLOAD_RTT_REF_US;
+
+		bytes = grown < LC_UPLOAD_BUDGET_MAX ? (size_t)grown : LC_UPLOAD_BUDGET_MAX;
+	}
 	n = atomic_load(&b->remaining);
 	if (n > b->concurrency)
 		n = b->concurrency;
-	fair = b->bytes / (n ? n : 1);
+	fair = bytes / (n ? n : 1);
 	while (share * 2 <= fair && share < LC_UPLOAD_SHARE_MAX)
 		share *= 2;
 	return share;
@@ -236,6 +243,7 @@ int lc_ssh_put(struct lc_transport *tp, const char *path, const void *data,
 	const char *what = "create";
 	struct window win = { fd, NULL, 0, 0, 0 };
 	size_t off = 0;
+	double opened;
 	int local = 0;  /* errno of reading fd */
 	int rc, zeros = 0;
 
@@ -254,7 +262,15 @@ int lc_ssh_put(struct lc_transport *tp, const char *path, const void *data,
 			return lc_ssh_fail(t, t->name, rc, t->command_timeout_ms,
 					   "while starting SFTP", err);
 	}
+	opened = lc_clock_now();
 	h = sftp_create(t, path, mode, deadline, &rc);
+	if (h) {
+		/* one request, one answer: the link's round trip, or more */
+		double us = (lc_clock_now() - opened) * 1e6;
+
+		if (!t->rtt_us || us < t->rtt_us)
+			t->rtt_us = us < UINT_MAX ? (unsigned)us : UINT_MAX;
+	}
 	if (!h && sftp_status(t, rc) == LIBSSH2_FX_NO_SUCH_FILE) {
 		if ((rc = sftp_mkdirs(t, path, deadline, err)))
 			return rc;
@@ -265,7 +281,7 @@ int lc_ssh_put(struct lc_transport *tp, const char *path, const void *data,
 
 	what = "write";
 	while (off < len) {
-		size_t share = lc_upload_budget_share(t->uploads);
+		size_t share = lc_upload_budget_share(t->uploads, t->rtt_us);
 		size_t chunk = len - off < share ? len - off : share;
 		const char *p = (const char *)data + off;
 		ssize_t n;

@@ -127,18 +127,25 @@ struct lc_ssh_opts {
  * bytes split evenly between the hosts that may still upload (at most
  * `concurrency` at a time), rounded down to whole SFTP write requests of
  * libssh2 (LC_UPLOAD_PACKET bytes), a power of two of them from 1 to 32.
- * Shares only grow: a host that is done (uploaded, found nothing to
- * upload, or failed) says so with lc_upload_budget_done(), once, and the
- * others' shares grow.  Thread-safe. */
+ * On a long link the same bytes send less: an upload whose connection's
+ * round trip takes longer than LC_UPLOAD_RTT_REF_US counts on bytes grown
+ * in proportion to it, up to LC_UPLOAD_BUDGET_MAX (at 100 ms, 50 hosts
+ * get 8 requests each instead of 1).  Shares only grow: a host that is
+ * done (uploaded, found nothing to upload, or failed) says so with
+ * lc_upload_budget_done(), once, and the others' shares grow.
+ * Thread-safe. */
 #define LC_UPLOAD_BUDGET ((size_t)2 << 20)
+#define LC_UPLOAD_BUDGET_MAX ((size_t)16 << 20)
+#define LC_UPLOAD_RTT_REF_US 10000u
 #define LC_UPLOAD_PACKET ((size_t)30000)
 #define LC_UPLOAD_SHARE_MIN LC_UPLOAD_PACKET
 #define LC_UPLOAD_SHARE_MAX (32 * LC_UPLOAD_PACKET)
 struct lc_upload_budget;
 struct lc_upload_budget *lc_upload_budget_new(size_t bytes, size_t hosts, size_t concurrency);
 void lc_upload_budget_done(struct lc_upload_budget *b);
-/* What one upload may keep in flight now (b NULL: LC_UPLOAD_SHARE_MAX). */
-size_t lc_upload_budget_share(struct lc_upload_budget *b);
+/* What one upload over a connection whose round trip takes rtt_us may
+ * keep in flight now (b NULL: LC_UPLOAD_SHARE_MAX). */
+size_t lc_upload_budget_share(struct lc_upload_budget *b, unsigned rtt_us);
 void lc_upload_budget_free(struct lc_upload_budget *b);
 
 /* Call once before any thread starts (libssh2_init), release at the end. */

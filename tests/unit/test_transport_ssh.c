@@ -646,29 +646,39 @@ static void test_upload_budget_shares(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(lc_upload_budget_share(NULL), 32 * LC_UPLOAD_PACKET);
+	assert_int_equal(lc_upload_budget_share(NULL, 0), 32 * LC_UPLOAD_PACKET);
 	/* 2 MiB between 50 hosts: 41943 bytes each, one whole request */
 	b = lc_upload_budget_new(2u << 20, 50, 50);
-	assert_int_equal(lc_upload_budget_share(b), LC_UPLOAD_PACKET);
+	assert_int_equal(lc_upload_budget_share(b, 0), LC_UPLOAD_PACKET);
 	for (i = 0; i < 45; i++)
 		lc_upload_budget_done(b);
 	/* 5 left: 419430 each, rounded down to 8 requests */
-	assert_int_equal(lc_upload_budget_share(b), 8 * LC_UPLOAD_PACKET);
+	assert_int_equal(lc_upload_budget_share(b, 0), 8 * LC_UPLOAD_PACKET);
 	for (i = 0; i < 5; i++)
 		lc_upload_budget_done(b);
-	assert_int_equal(lc_upload_budget_share(b), 32 * LC_UPLOAD_PACKET);
+	assert_int_equal(lc_upload_budget_share(b, 0), 32 * LC_UPLOAD_PACKET);
 	lc_upload_budget_free(b);
 	/* -j5: at most 5 at a time, however many hosts wait */
 	b = lc_upload_budget_new(2u << 20, 50, 5);
-	assert_int_equal(lc_upload_budget_share(b), 8 * LC_UPLOAD_PACKET);
+	assert_int_equal(lc_upload_budget_share(b, 0), 8 * LC_UPLOAD_PACKET);
 	lc_upload_budget_free(b);
 	/* one host: capped */
 	b = lc_upload_budget_new(2u << 20, 1, 1);
-	assert_int_equal(lc_upload_budget_share(b), 32 * LC_UPLOAD_PACKET);
+	assert_int_equal(lc_upload_budget_share(b, 0), 32 * LC_UPLOAD_PACKET);
 	lc_upload_budget_free(b);
 	/* many hosts: never less than one request */
 	b = lc_upload_budget_new(2u << 20, 1000, 1000);
-	assert_int_equal(lc_upload_budget_share(b), LC_UPLOAD_PACKET);
+	assert_int_equal(lc_upload_budget_share(b, 0), LC_UPLOAD_PACKET);
+	lc_upload_budget_free(b);
+	/* a long link: the bytes grow with the round trip beyond 10 ms */
+	b = lc_upload_budget_new(2u << 20, 50, 50);
+	assert_int_equal(lc_upload_budget_share(b, 10000), LC_UPLOAD_PACKET);
+	/* 20 ms: 4 MiB, 83886 each: 2 requests */
+	assert_int_equal(lc_upload_budget_share(b, 20000), 2 * LC_UPLOAD_PACKET);
+	/* 100 ms: 20 MiB, capped at 16 MiB: 335544 each, 8 requests */
+	assert_int_equal(lc_upload_budget_share(b, 100000), 8 * LC_UPLOAD_PACKET);
+	/* 10 s: still 16 MiB */
+	assert_int_equal(lc_upload_budget_share(b, 10000000), 8 * LC_UPLOAD_PACKET);
 	lc_upload_budget_free(b);
 }
 
@@ -713,13 +723,13 @@ static void test_put_share_grows(void **state)
 	remote = path_in("up/grow.bin");
 	fd = open(local, O_RDONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(lc_upload_budget_share(b), LC_UPLOAD_PACKET);
+	assert_int_equal(lc_upload_budget_share(b, 0), LC_UPLOAD_PACKET);
 	assert_int_equal(pthread_create(&others, NULL, finish_others, b), 0);
 	rc = t->ops->put(t, remote, NULL, len, 0600, fd, &err);
 	pthread_join(others, NULL);
 	if (rc)
 		fail_msg("put: %s", err.msg);
-	assert_int_equal(lc_upload_budget_share(b), 32 * LC_UPLOAD_PACKET);
+	assert_int_equal(lc_upload_budget_share(b, 0), 32 * LC_UPLOAD_PACKET);
 	want = capture("sha256sum < %s", local);
 	lc_buf_addf(&cmd, "sha256sum < %s", remote);
 	run_ok(t, cmd.buf, &out, 0);
